@@ -1,0 +1,468 @@
+/**
+ * One live meeting on its owner hub: the Yjs documents, the sessions joined to it, command
+ * application, and the per-tick flush that makes changes durable before anyone sees them.
+ *
+ * Order of a change: a command (or an organizer's draft edit) is applied to the documents in memory;
+ * at the end of the tick all updates and command results of that tick are appended to the log in one
+ * durable write; only then are the merged updates broadcast and the results sent. Nothing a client
+ * saw or was told "ok" about can be lost by a crash.
+ */
+import * as Y from 'yjs';
+import * as encoding from 'lib0/encoding';
+import * as decoding from 'lib0/decoding';
+import * as awarenessProtocol from 'y-protocols/awareness';
+import * as syncProtocol from 'y-protocols/sync';
+import { DOC_NAMES, COLLABORATIVE_DOCS, isDocName, PresenceSchema, type DocName } from '../../shared/docs.ts';
+import {
+  CloseCode,
+  CommandArgs,
+  Limits,
+  Op,
+  encodeAwareness,
+  encodeJson,
+  encodeSync,
+  isCommandType,
+  type CommandEnvelope,
+  type CommandError,
+  type Result as WireResult,
+} from '../../shared/protocol/index.ts';
+import type { Logger } from '../log.ts';
+import type { HubMetrics } from '../metrics.ts';
+import type { MeetingRecord, RegisterRow, Storage, ParticipantRecord } from '../storage/Storage.ts';
+import { commandHandlers, type CommandContext, type Outcome } from './commands.ts';
+import { syncParticipants, recomputeQuorum } from './participants.ts';
+import type { MeetingSession } from './MeetingSession.ts';
+
+/** Transaction origin of updates replayed from storage: not logged again. */
+const RESTORE = Symbol('restore');
+/** Transaction origin of changes the hub itself makes. */
+export const SYSTEM = Symbol('system');
+
+/** Meeting options (from the hub's config). */
+export interface MeetingOptions {
+  maxDocBytes: number;
+  awarenessIntervalMs: number;
+  compactEveryUpdates: number;
+  maxSpeakers: number;
+  /** How many recent command results to keep for idempotent retries. */
+  recentCommands: number;
+}
+
+interface PendingResult {
+  key: string;
+  id: string;
+  type: string;
+  started: number;
+  outcome: Outcome;
+  waiters: MeetingSession[];
+  /** Runs after the result is durable (e.g. closing a removed participant's sockets). */
+  effects: (() => void)[];
+}
+
+/** A loaded meeting. Create with `Meeting.load`. */
+export class Meeting {
+  readonly docs: Record<DocName, Y.Doc>;
+  readonly awareness: awarenessProtocol.Awareness;
+  readonly sessions = new Set<MeetingSession>();
+  private pendingUpdates = new Map<DocName, Uint8Array[]>();
+  private pendingResults: PendingResult[] = [];
+  private readonly inflight = new Map<string, PendingResult>();
+  private readonly completed = new Map<string, WireResult>();
+  private readonly sinceSnapshot = new Map<string, number>();
+  private flushScheduled = false;
+  private writeChain: Promise<void> = Promise.resolve();
+  private awarenessChanged = new Set<number>();
+  private awarenessTimer: NodeJS.Timeout | null = null;
+  private lastAwarenessFlush = 0;
+  private closed = false;
+  private closing: Promise<void> | null = null;
+  private broken = false;
+  /** Called when the meeting has no sessions left, or broke and must be reloaded. */
+  onIdle: (m: Meeting) => void = () => {};
+  /** Called after a durable change with the names of documents that changed. */
+  onChange: (docs: DocName[]) => void = () => {};
+
+  private constructor(
+    readonly record: MeetingRecord,
+    public register: RegisterRow[],
+    private roster: ParticipantRecord[],
+    private names: Map<string, string>,
+    private readonly storage: Storage,
+    private readonly opts: MeetingOptions,
+    readonly log: Logger,
+    private readonly metrics: HubMetrics,
+  ) {
+    this.docs = Object.fromEntries(DOC_NAMES.map((n) => [n, new Y.Doc({ gc: n !== 'drafts' })])) as Record<DocName, Y.Doc>;
+    this.awareness = new awarenessProtocol.Awareness(new Y.Doc());
+    this.awareness.setLocalState(null);
+    for (const name of DOC_NAMES) {
+      this.docs[name].on('update', (update: Uint8Array, origin: unknown) => {
+        if (origin === RESTORE) return;
+        let list = this.pendingUpdates.get(name);
+        if (!list) this.pendingUpdates.set(name, (list = []));
+        list.push(update);
+        this.schedule();
+      });
+    }
+    this.awareness.on('update', ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }) => {
+      for (const id of [...added, ...updated, ...removed]) this.awarenessChanged.add(id);
+      this.scheduleAwareness();
+    });
+  }
+
+  /** Loads a meeting from storage: snapshot and log per document, recent command results; then brings the roster up to date. */
+  static async load(
+    record: MeetingRecord,
+    storage: Storage,
+    opts: MeetingOptions,
+    log: Logger,
+    metrics: HubMetrics,
+  ): Promise<Meeting> {
+    const [state, register, roster] = await Promise.all([
+      storage.loadMeetingState(record.id, opts.recentCommands),
+      storage.listRegister(record.id),
+      storage.listParticipants(record.id),
+    ]);
+    const names = new Map<string, string>();
+    for (const p of roster) names.set(p.userId, (await storage.getUser(p.userId))?.name ?? p.userId);
+    const m = new Meeting(record, register, roster, names, storage, opts, log, metrics);
+    for (const [doc, s] of state.docs) {
+      if (!isDocName(doc)) continue;
+      Y.transact(
+        m.docs[doc],
+        () => {
+          if (s.snapshot) Y.applyUpdate(m.docs[doc], s.snapshot, RESTORE);
+          for (const u of s.updates) Y.applyUpdate(m.docs[doc], u, RESTORE);
+        },
+        RESTORE,
+      );
+    }
+    for (const [doc, n] of state.sinceSnapshot) m.sinceSnapshot.set(doc, n);
+    for (const c of state.commands) m.remember(c.key, c.result as WireResult);
+    m.initialize();
+    await m.drain();
+    return m;
+  }
+
+  get id(): string {
+    return this.record.id;
+  }
+
+  /** Writes the meeting's facts and roster into the documents where they are missing (first load, new invitees). */
+  private initialize(): void {
+    const meta = this.docs.agenda.getMap<unknown>('meeting');
+    if (!meta.has('id')) {
+      this.docs.agenda.transact(() => {
+        meta.set('id', this.record.id);
+        meta.set('title', this.record.title);
+        meta.set('kind', this.record.kind);
+        meta.set('startsAt', this.record.startsAt);
+        meta.set('status', 'scheduled');
+        meta.set('currentItem', null);
+      }, SYSTEM);
+    }
+    this.refreshRoster();
+  }
+
+  /** Brings the participants document in line with the roster and register (after an import or a new invitation). */
+  refreshRoster(update?: { register?: RegisterRow[]; participant?: ParticipantRecord; name?: string }): void {
+    if (update?.register) this.register = update.register;
+    if (update?.participant) {
+      this.roster = [...this.roster.filter((r) => r.userId !== update.participant!.userId), update.participant];
+      if (update.name) this.names.set(update.participant.userId, update.name);
+    }
+    this.docs.participants.transact(() => {
+      syncParticipants(this.docs.participants, this.roster, this.register, this.names);
+      recomputeQuorum(this.docs.participants, this.register);
+    }, SYSTEM);
+  }
+
+  /** Applies a change made by the hub itself (seeding, HTTP actions); it is logged and broadcast like any other. */
+  systemChange(fn: (docs: Record<DocName, Y.Doc>) => void): Promise<void> {
+    fn(this.docs);
+    return this.drain();
+  }
+
+  /** Resolves when every change made so far is durable. */
+  async drain(): Promise<void> {
+    if (this.flushScheduled) this.flush();
+    await this.writeChain;
+  }
+
+  // ---- sessions ----------------------------------------------------------------------------
+
+  /** Joins a session: marks the participant present, sends the welcome's follow-ups (awareness, sync step 1 of writable docs). */
+  addSession(s: MeetingSession): void {
+    this.sessions.add(s);
+    const people = this.docs.participants.getMap<unknown>('people');
+    const p = people.get(s.userId) as { status?: string } | undefined;
+    if (p && p.status === 'invited') {
+      this.docs.participants.transact(() => {
+        people.set(s.userId, { ...p, status: s.role === 'organizer' ? 'admitted' : 'lobby', changedAt: Date.now() });
+        recomputeQuorum(this.docs.participants, this.register);
+      }, SYSTEM);
+    }
+    const states = [...this.awareness.getStates().keys()];
+    if (states.length > 0) s.send(encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, states)));
+    for (const name of s.writableDocs) {
+      const e = encoding.createEncoder();
+      syncProtocol.writeSyncStep1(e, this.docs[name]);
+      s.send(encodeSync(name, encoding.toUint8Array(e)));
+    }
+  }
+
+  /** Removes a session and its presence. */
+  removeSession(s: MeetingSession): void {
+    if (!this.sessions.delete(s)) return;
+    if (this.awareness.getStates().has(s.awarenessClientId)) {
+      awarenessProtocol.removeAwarenessStates(this.awareness, [s.awarenessClientId], 'session closed');
+    }
+    if (this.sessions.size === 0) this.onIdle(this);
+  }
+
+  /** Closes every session of a user (removal, revoked access). */
+  closeUser(userId: string, code: number): void {
+    for (const s of [...this.sessions]) if (s.userId === userId) s.close(code);
+  }
+
+  // ---- sync and awareness ------------------------------------------------------------------
+
+  /** Handles a y-protocols sync message from a session. Returns a close code when the session must go. */
+  onSync(s: MeetingSession, docName: string, message: Uint8Array): number | null {
+    if (!isDocName(docName)) return CloseCode.BadFrame;
+    const doc = this.docs[docName];
+    const d = decoding.createDecoder(message);
+    const type = decoding.readVarUint(d);
+    switch (type) {
+      case syncProtocol.messageYjsSyncStep1: {
+        const sv = decoding.readVarUint8Array(d);
+        const e = encoding.createEncoder();
+        encoding.writeVarUint(e, syncProtocol.messageYjsSyncStep2);
+        encoding.writeVarUint8Array(e, Y.encodeStateAsUpdate(doc, sv));
+        s.send(encodeSync(docName, encoding.toUint8Array(e)));
+        return null;
+      }
+      case syncProtocol.messageYjsSyncStep2:
+      case syncProtocol.messageYjsUpdate: {
+        const update = decoding.readVarUint8Array(d);
+        if (!s.writableDocs.includes(docName) || !COLLABORATIVE_DOCS.has(docName)) return CloseCode.ReadOnlyDocument;
+        try {
+          Y.decodeUpdate(update);
+        } catch {
+          return CloseCode.BadFrame;
+        }
+        if (this.docSize(docName) + update.length > this.opts.maxDocBytes) return CloseCode.DocumentTooLarge;
+        Y.applyUpdate(doc, update, s);
+        return null;
+      }
+      default:
+        return CloseCode.BadFrame;
+    }
+  }
+
+  /** Handles an awareness update: only the session's own client id, only a valid presence. */
+  onAwareness(s: MeetingSession, update: Uint8Array): number | null {
+    const d = decoding.createDecoder(update);
+    const n = decoding.readVarUint(d);
+    if (n !== 1) return CloseCode.ProtocolViolation;
+    const clientId = decoding.readVarUint(d);
+    decoding.readVarUint(d); // clock
+    const json = decoding.readVarString(d);
+    if (decoding.hasContent(d)) return CloseCode.BadFrame;
+    if (clientId !== s.awarenessClientId) return CloseCode.ProtocolViolation;
+    if (json.length > Limits.awarenessStateBytes) return CloseCode.FrameTooLarge;
+    const state: unknown = JSON.parse(json);
+    if (state !== null) {
+      const p = PresenceSchema.safeParse(state);
+      if (!p.success || p.data.userId !== s.userId) return CloseCode.ProtocolViolation;
+    }
+    awarenessProtocol.applyAwarenessUpdate(this.awareness, update, s);
+    return null;
+  }
+
+  private scheduleAwareness(): void {
+    if (this.awarenessTimer || this.closed) return;
+    const wait = Math.max(0, this.lastAwarenessFlush + this.opts.awarenessIntervalMs - Date.now());
+    this.awarenessTimer = setTimeout(() => {
+      this.awarenessTimer = null;
+      this.lastAwarenessFlush = Date.now();
+      const changed = [...this.awarenessChanged];
+      this.awarenessChanged.clear();
+      if (changed.length === 0) return;
+      const frame = encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed));
+      for (const s of this.sessions) s.send(frame);
+    }, wait);
+  }
+
+  private docSize(name: DocName): number {
+    return Y.encodeStateAsUpdate(this.docs[name]).length;
+  }
+
+  // ---- commands ----------------------------------------------------------------------------
+
+  /** Handles a parsed command envelope from a session: dedupe, validate, authorize, apply; answer after the flush. */
+  handleCommand(s: MeetingSession, env: CommandEnvelope): void {
+    const started = performance.now();
+    const key = `${s.userId}:${env.id}`;
+    const done = this.completed.get(key);
+    if (done) {
+      s.send(encodeJson(Op.Result, done));
+      return;
+    }
+    const inflight = this.inflight.get(key);
+    if (inflight) {
+      inflight.waiters.push(s);
+      return;
+    }
+    const effects: (() => void)[] = [];
+    const outcome = this.apply(s, env, effects);
+    const p: PendingResult = { key, id: env.id, type: env.type, started, outcome, waiters: [s], effects };
+    this.inflight.set(key, p);
+    this.pendingResults.push(p);
+    this.schedule();
+  }
+
+  private apply(s: MeetingSession, env: CommandEnvelope, effects: (() => void)[]): Outcome {
+    if (this.broken) return { ok: false, error: { code: 'unavailable', message: 'The meeting is being reloaded; retry.' } };
+    if (env.meeting !== undefined && env.meeting !== this.id) {
+      return { ok: false, error: { code: 'wrong-meeting', message: `This session belongs to meeting ${this.id}, not ${env.meeting}.` } };
+    }
+    if (!isCommandType(env.type)) {
+      return { ok: false, error: { code: 'unknown-command', message: `Unknown command "${env.type.slice(0, 64)}".` } };
+    }
+    const parsed = CommandArgs[env.type].safeParse(env.args ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const error: CommandError = {
+        code: 'invalid-args',
+        message: issue ? `${issue.path.join('.') || 'args'}: ${issue.message}` : 'invalid arguments',
+      };
+      if (issue && issue.path.length > 0) error.path = issue.path.join('.');
+      return { ok: false, error };
+    }
+    const ctx: CommandContext = {
+      meeting: this,
+      session: s,
+      now: Date.now(),
+      effects,
+      maxSpeakers: this.opts.maxSpeakers,
+      maxDocBytes: this.opts.maxDocBytes,
+    };
+    try {
+      // The handler table is keyed by the same names as CommandArgs; the cast narrows a correlated union TS cannot follow.
+      const handler = commandHandlers[env.type] as (c: CommandContext, a: unknown) => Outcome;
+      return handler(ctx, parsed.data);
+    } catch (err) {
+      this.log.error({ err, type: env.type }, 'command handler failed');
+      return { ok: false, error: { code: 'internal', message: 'The server failed to apply this command.' } };
+    }
+  }
+
+  private remember(key: string, r: WireResult): void {
+    this.completed.set(key, r);
+    if (this.completed.size > this.opts.recentCommands) {
+      const oldest = this.completed.keys().next().value;
+      if (oldest !== undefined) this.completed.delete(oldest);
+    }
+  }
+
+  // ---- the flush ---------------------------------------------------------------------------
+
+  private schedule(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Takes everything applied this tick, makes it durable in one write, then broadcasts and answers. */
+  private flush(): void {
+    if (!this.flushScheduled) return;
+    this.flushScheduled = false;
+    const updates = this.pendingUpdates;
+    const results = this.pendingResults;
+    this.pendingUpdates = new Map();
+    this.pendingResults = [];
+    if (updates.size === 0 && results.length === 0) return;
+    const entries = [...updates].map(([doc, list]) => ({ doc, update: list.length === 1 ? list[0]! : Y.mergeUpdates(list) }));
+    const wire = results.map((r): WireResult => (r.outcome.ok ? { id: r.id, ok: true, value: r.outcome.value } : { id: r.id, ok: false, error: r.outcome.error }));
+    const records = results.flatMap((r, i) => (r.outcome.ok ? [{ key: r.key, result: wire[i] }] : []));
+    const snapshots: { doc: DocName; state: Uint8Array }[] = [];
+    for (const e of entries) {
+      const n = (this.sinceSnapshot.get(e.doc) ?? 0) + 1;
+      this.sinceSnapshot.set(e.doc, n);
+      if (n >= this.opts.compactEveryUpdates) {
+        snapshots.push({ doc: e.doc, state: Y.encodeStateAsUpdate(this.docs[e.doc]) });
+        this.sinceSnapshot.set(e.doc, 0);
+      }
+    }
+    this.writeChain = this.writeChain
+      .then(async () => {
+        if (entries.length > 0 || records.length > 0) await this.storage.appendLog(this.id, entries, records);
+        for (const snap of snapshots) await this.storage.compact(this.id, snap.doc, snap.state);
+      })
+      .then(
+        () => this.publish(entries, results, wire),
+        (err: unknown) => this.failWrite(err, results),
+      );
+  }
+
+  private publish(entries: { doc: DocName; update: Uint8Array }[], results: PendingResult[], wire: WireResult[]): void {
+    for (const e of entries) {
+      const enc = encoding.createEncoder();
+      syncProtocol.writeUpdate(enc, e.update);
+      const frame = encodeSync(e.doc, encoding.toUint8Array(enc));
+      for (const s of this.sessions) s.send(frame);
+    }
+    results.forEach((r, i) => {
+      const w = wire[i]!;
+      this.inflight.delete(r.key);
+      this.remember(r.key, w);
+      const frame = encodeJson(Op.Result, w);
+      for (const s of r.waiters) s.send(frame);
+      this.metrics.commandLatency.observe({ type: r.type, ok: String(r.outcome.ok) }, (performance.now() - r.started) / 1000);
+      if (r.outcome.ok) for (const fx of r.effects) safely(this.log, fx);
+    });
+    if (entries.length > 0) this.onChange(entries.map((e) => e.doc));
+  }
+
+  /** A failed durable write: nobody is told "ok", and the meeting reloads from what is durable. */
+  private failWrite(err: unknown, results: PendingResult[]): void {
+    this.log.error({ err }, 'durable write failed; reloading the meeting');
+    this.broken = true;
+    for (const r of results) {
+      this.inflight.delete(r.key);
+      const frame = encodeJson(Op.Result, { id: r.id, ok: false, error: { code: 'unavailable', message: 'Storage failed; retry shortly.' } });
+      for (const s of r.waiters) s.send(frame);
+    }
+    for (const s of [...this.sessions]) s.close(CloseCode.InternalError);
+    this.onIdle(this);
+  }
+
+  /** True when the meeting failed a write and must not be used. */
+  get isBroken(): boolean {
+    return this.broken;
+  }
+
+  /** Flushes pending writes, then releases documents and timers. Idempotent. */
+  close(code: number = CloseCode.ServerShutdown): Promise<void> {
+    this.closing ??= this.doClose(code);
+    return this.closing;
+  }
+
+  private async doClose(code: number): Promise<void> {
+    await this.drain().catch(() => {});
+    this.closed = true;
+    for (const s of [...this.sessions]) s.close(code);
+    if (this.awarenessTimer) clearTimeout(this.awarenessTimer);
+    this.awareness.destroy();
+    for (const d of Object.values(this.docs)) d.destroy();
+  }
+}
+
+function safely(log: Logger, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    log.error({ err }, 'post-commit effect failed');
+  }
+}

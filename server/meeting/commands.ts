@@ -1,0 +1,283 @@
+/**
+ * The command handlers: each validates the caller's right to act, applies the change to the meeting's
+ * documents and returns an outcome. They run synchronously; durability and answering happen in the
+ * meeting's flush. Args arrive already parsed by the schemas in shared/protocol/commands.ts.
+ */
+import crypto from 'node:crypto';
+import * as Y from 'yjs';
+import type { z } from 'zod';
+import { CloseCode, type CommandArgs, type CommandError, type CommandType, type ResultOf } from '../../shared/protocol/index.ts';
+import { Layout, ParticipantSchema, AgendaItemSchema, AnnotationSchema, HandSchema, type Participant, type AgendaItem } from '../../shared/docs.ts';
+import type { Meeting } from './Meeting.ts';
+import { SYSTEM } from './Meeting.ts';
+import type { MeetingSession } from './MeetingSession.ts';
+import { recomputeQuorum } from './participants.ts';
+
+/** A command's outcome: a value, or a readable refusal. */
+export type Outcome<T = unknown> = { ok: true; value: T } | { ok: false; error: CommandError };
+
+/** What a handler may use. */
+export interface CommandContext {
+  meeting: Meeting;
+  session: MeetingSession;
+  now: number;
+  /** Actions to run once the command is durable. */
+  effects: (() => void)[];
+  maxSpeakers: number;
+  maxDocBytes: number;
+}
+
+type Handler<T extends CommandType> = (ctx: CommandContext, args: z.output<(typeof CommandArgs)[T]>) => Outcome<ResultOf<T>>;
+
+const ok = <T>(value: T): Outcome<T> => ({ ok: true, value });
+const refuse = (code: CommandError['code'], message: string): { ok: false; error: CommandError } => ({ ok: false, error: { code, message } });
+const newId = (prefix: string): string => `${prefix}-${crypto.randomBytes(9).toString('base64url')}`;
+
+function participant(ctx: CommandContext, userId: string): Participant | null {
+  const p = ParticipantSchema.safeParse(Layout.people(ctx.meeting.docs.participants).get(userId));
+  return p.success ? p.data : null;
+}
+
+/** Organizers may always act; others must be admitted. Returns a refusal or null. */
+function requireAdmitted(ctx: CommandContext): { ok: false; error: CommandError } | null {
+  if (ctx.session.role === 'organizer') return null;
+  const p = participant(ctx, ctx.session.userId);
+  if (!p || p.status !== 'admitted') return refuse('forbidden', 'You have not been admitted to the meeting yet.');
+  return null;
+}
+
+function requireOrganizer(ctx: CommandContext): { ok: false; error: CommandError } | null {
+  return ctx.session.role === 'organizer' ? null : refuse('forbidden', 'Only the organizer may do this.');
+}
+
+/** Appends an agenda item (and its draft decision text); returns its id. Used by the command and by seeding. */
+export function addAgendaItem(
+  docs: Pick<Meeting['docs'], 'agenda' | 'drafts'>,
+  a: { title: string; description?: string | undefined; draft?: string | undefined; documents?: string[] },
+  now: number,
+): string {
+  const { agenda, drafts } = docs;
+  const id = newId('i');
+  const item: AgendaItem = { id, title: a.title, description: a.description ?? '', status: 'pending', documents: a.documents ?? [], createdAt: now };
+  agenda.transact(() => {
+    Layout.agendaItems(agenda).set(id, item);
+    Layout.agendaOrder(agenda).push([id]);
+  }, SYSTEM);
+  if (a.draft) drafts.transact(() => Layout.draft(drafts, id).insert(0, a.draft!), SYSTEM);
+  return id;
+}
+
+function transact(ctx: CommandContext, doc: Y.Doc, fn: () => void): void {
+  doc.transact(fn, SYSTEM);
+}
+
+function docTooLarge(ctx: CommandContext, doc: Y.Doc, adding: number): boolean {
+  return Y.encodeStateAsUpdate(doc).length + adding > ctx.maxDocBytes;
+}
+
+function agendaItem(ctx: CommandContext, itemId: string): AgendaItem | null {
+  const p = AgendaItemSchema.safeParse(Layout.agendaItems(ctx.meeting.docs.agenda).get(itemId));
+  return p.success ? p.data : null;
+}
+
+function removeHand(queue: Y.Doc, userId: string): void {
+  const hands = Layout.hands(queue);
+  const idx = hands.toArray().findIndex((h) => HandSchema.safeParse(h).data?.userId === userId);
+  if (idx >= 0) hands.delete(idx, 1);
+}
+
+/** Every command handler, keyed by command name. */
+export const commandHandlers: { [T in CommandType]: Handler<T> } = {
+  'chat.post': (ctx, { text }) => {
+    const denied = requireAdmitted(ctx);
+    if (denied) return denied;
+    const chat = ctx.meeting.docs.chat;
+    if (docTooLarge(ctx, chat, text.length * 4)) return refuse('too-large', 'The chat is full for this meeting.');
+    const id = newId('m');
+    transact(ctx, chat, () => Layout.chat(chat).push([{ id, userId: ctx.session.userId, name: ctx.session.name, text, at: ctx.now }]));
+    return ok({ messageId: id });
+  },
+
+  'hand.raise': (ctx) => {
+    const denied = requireAdmitted(ctx);
+    if (denied) return denied;
+    const queue = ctx.meeting.docs.queue;
+    const hands = Layout.hands(queue).toArray();
+    const at = hands.findIndex((h) => HandSchema.safeParse(h).data?.userId === ctx.session.userId);
+    if (at >= 0) return ok({ position: at + 1 });
+    if (Layout.floor(queue).has(ctx.session.userId)) return refuse('conflict', 'You already have the floor.');
+    transact(ctx, queue, () => Layout.hands(queue).push([{ userId: ctx.session.userId, name: ctx.session.name, at: ctx.now }]));
+    return ok({ position: hands.length + 1 });
+  },
+
+  'hand.lower': (ctx, { userId }) => {
+    const target = userId ?? ctx.session.userId;
+    if (target !== ctx.session.userId) {
+      const denied = requireOrganizer(ctx);
+      if (denied) return denied;
+    }
+    transact(ctx, ctx.meeting.docs.queue, () => removeHand(ctx.meeting.docs.queue, target));
+    return ok({});
+  },
+
+  'floor.grant': (ctx, { userId }) => {
+    const denied = requireOrganizer(ctx);
+    if (denied) return denied;
+    const p = participant(ctx, userId);
+    if (!p) return refuse('not-found', 'No such participant.');
+    if (p.status !== 'admitted') return refuse('conflict', `${p.name} has not been admitted.`);
+    const queue = ctx.meeting.docs.queue;
+    const floor = Layout.floor(queue);
+    if (floor.has(userId)) return ok({});
+    if (floor.size >= ctx.maxSpeakers) {
+      return refuse('conflict', `At most ${ctx.maxSpeakers} people may hold the floor at once; revoke someone first.`);
+    }
+    transact(ctx, queue, () => {
+      removeHand(queue, userId);
+      floor.set(userId, { userId, name: p.name, since: ctx.now });
+    });
+    return ok({});
+  },
+
+  'floor.revoke': (ctx, { userId }) => {
+    if (userId !== ctx.session.userId) {
+      const denied = requireOrganizer(ctx);
+      if (denied) return denied;
+    }
+    const queue = ctx.meeting.docs.queue;
+    if (Layout.floor(queue).has(userId)) transact(ctx, queue, () => Layout.floor(queue).delete(userId));
+    return ok({});
+  },
+
+  'agenda.add': (ctx, { title, description, draft }) => {
+    const denied = requireOrganizer(ctx);
+    if (denied) return denied;
+    return ok({ itemId: addAgendaItem(ctx.meeting.docs, { title, description, draft }, ctx.now) });
+  },
+
+  'agenda.update': (ctx, { itemId, title, description, documents }) => {
+    const denied = requireOrganizer(ctx);
+    if (denied) return denied;
+    const item = agendaItem(ctx, itemId);
+    if (!item) return refuse('not-found', 'No such agenda item.');
+    const next: AgendaItem = {
+      ...item,
+      title: title ?? item.title,
+      description: description ?? item.description,
+      documents: documents ?? item.documents,
+    };
+    transact(ctx, ctx.meeting.docs.agenda, () => Layout.agendaItems(ctx.meeting.docs.agenda).set(itemId, next));
+    return ok({});
+  },
+
+  'agenda.move': (ctx, { itemId, toIndex }) => {
+    const denied = requireOrganizer(ctx);
+    if (denied) return denied;
+    const agenda = ctx.meeting.docs.agenda;
+    const order = Layout.agendaOrder(agenda);
+    const from = order.toArray().indexOf(itemId);
+    if (from < 0) return refuse('not-found', 'No such agenda item.');
+    const to = Math.min(toIndex, order.length - 1);
+    if (to !== from) {
+      transact(ctx, agenda, () => {
+        order.delete(from, 1);
+        order.insert(to, [itemId]);
+      });
+    }
+    return ok({});
+  },
+
+  'agenda.setStatus': (ctx, { itemId, status }) => {
+    const denied = requireOrganizer(ctx);
+    if (denied) return denied;
+    const item = agendaItem(ctx, itemId);
+    if (!item) return refuse('not-found', 'No such agenda item.');
+    const agenda = ctx.meeting.docs.agenda;
+    const meta = Layout.meeting(agenda);
+    transact(ctx, agenda, () => {
+      Layout.agendaItems(agenda).set(itemId, { ...item, status });
+      if (status === 'active' || status === 'voting') meta.set('currentItem', itemId);
+      else if (meta.get('currentItem') === itemId) meta.set('currentItem', null);
+    });
+    return ok({});
+  },
+
+  'annotation.add': (ctx, { docId, page, x, y, text }) => {
+    const denied = requireAdmitted(ctx);
+    if (denied) return denied;
+    const attached = [...Layout.agendaItems(ctx.meeting.docs.agenda).values()].some((v) =>
+      AgendaItemSchema.safeParse(v).data?.documents.includes(docId),
+    );
+    if (!attached) return refuse('not-found', 'That document is not attached to any agenda item.');
+    const doc = ctx.meeting.docs.annotations;
+    if (docTooLarge(ctx, doc, text.length * 4)) return refuse('too-large', 'Too many annotations in this meeting.');
+    const id = newId('a');
+    transact(ctx, doc, () =>
+      Layout.annotations(doc).set(id, { id, docId, page, x, y, text, userId: ctx.session.userId, name: ctx.session.name, at: ctx.now }),
+    );
+    return ok({ annotationId: id });
+  },
+
+  'annotation.update': (ctx, { annotationId, text }) => {
+    const doc = ctx.meeting.docs.annotations;
+    const a = AnnotationSchema.safeParse(Layout.annotations(doc).get(annotationId));
+    if (!a.success) return refuse('not-found', 'No such annotation.');
+    if (a.data.userId !== ctx.session.userId) return refuse('forbidden', 'Only the author may edit an annotation.');
+    transact(ctx, doc, () => Layout.annotations(doc).set(annotationId, { ...a.data, text, updatedAt: ctx.now }));
+    return ok({});
+  },
+
+  'annotation.remove': (ctx, { annotationId }) => {
+    const doc = ctx.meeting.docs.annotations;
+    const a = AnnotationSchema.safeParse(Layout.annotations(doc).get(annotationId));
+    if (!a.success) return refuse('not-found', 'No such annotation.');
+    if (a.data.userId !== ctx.session.userId && ctx.session.role !== 'organizer') {
+      return refuse('forbidden', 'Only the author or the organizer may remove an annotation.');
+    }
+    transact(ctx, doc, () => Layout.annotations(doc).delete(annotationId));
+    return ok({});
+  },
+
+  'participant.admit': (ctx, { userId }) => {
+    const denied = requireOrganizer(ctx);
+    if (denied) return denied;
+    const p = participant(ctx, userId);
+    if (!p) return refuse('not-found', 'No such participant.');
+    if (p.status === 'admitted') return ok({});
+    const doc = ctx.meeting.docs.participants;
+    transact(ctx, doc, () => {
+      const { reason: _r, ...rest } = p;
+      Layout.people(doc).set(userId, { ...rest, status: 'admitted', changedAt: ctx.now });
+      recomputeQuorum(doc, ctx.meeting.register);
+    });
+    return ok({});
+  },
+
+  'participant.remove': (ctx, { userId, reason }) => {
+    const denied = requireOrganizer(ctx);
+    if (denied) return denied;
+    if (userId === ctx.session.userId) return refuse('conflict', 'You cannot remove yourself.');
+    const p = participant(ctx, userId);
+    if (!p) return refuse('not-found', 'No such participant.');
+    const { participants, queue } = ctx.meeting.docs;
+    transact(ctx, participants, () => {
+      Layout.people(participants).set(userId, { ...p, status: 'removed', reason, changedAt: ctx.now });
+      recomputeQuorum(participants, ctx.meeting.register);
+    });
+    transact(ctx, queue, () => {
+      removeHand(queue, userId);
+      Layout.floor(queue).delete(userId);
+    });
+    const meeting = ctx.meeting;
+    ctx.effects.push(() => meeting.closeUser(userId, CloseCode.Forbidden));
+    return ok({});
+  },
+
+  'meeting.setStatus': (ctx, { status }) => {
+    const denied = requireOrganizer(ctx);
+    if (denied) return denied;
+    const agenda = ctx.meeting.docs.agenda;
+    transact(ctx, agenda, () => Layout.meeting(agenda).set('status', status));
+    return ok({});
+  },
+};

@@ -1,0 +1,44 @@
+/** Prometheus metrics of one hub, exposed at /metrics. One registry per hub so tests can run several in a process. */
+import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+
+/** The hub's metric set. */
+export class HubMetrics {
+  readonly registry = new Registry();
+  readonly connections = new Gauge({ name: 'hub_connections', help: 'Open WebSocket sessions', registers: [this.registry] });
+  readonly meetings = new Gauge({ name: 'hub_meetings_loaded', help: 'Meetings loaded in memory', registers: [this.registry] });
+  readonly messagesIn = new Counter({ name: 'hub_messages_in_total', help: 'Frames received', labelNames: ['op'], registers: [this.registry] });
+  readonly messagesOut = new Counter({ name: 'hub_messages_out_total', help: 'Frames sent', registers: [this.registry] });
+  readonly bytesOut = new Counter({ name: 'hub_bytes_out_total', help: 'Bytes sent on WebSockets', registers: [this.registry] });
+  readonly closes = new Counter({ name: 'hub_session_closes_total', help: 'Sessions closed, by close code', labelNames: ['code'], registers: [this.registry] });
+  readonly commandLatency = new Histogram({
+    name: 'hub_command_seconds',
+    help: 'Time from receiving a command to its durable result',
+    labelNames: ['type', 'ok'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+  readonly eventLoopLag: Gauge;
+  private readonly loop: IntervalHistogram;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    this.loop = monitorEventLoopDelay({ resolution: 20 });
+    this.loop.enable();
+    const loop = this.loop;
+    this.eventLoopLag = new Gauge({
+      name: 'hub_event_loop_lag_seconds',
+      help: 'Event-loop delay p99 since the last scrape',
+      registers: [this.registry],
+      collect() {
+        this.set(loop.percentile(99) / 1e9);
+        loop.reset();
+      },
+    });
+  }
+
+  /** Stops background sampling. */
+  close(): void {
+    this.loop.disable();
+  }
+}
