@@ -6,7 +6,9 @@
 import type * as Y from 'yjs';
 import { z } from 'zod';
 import { RoleSchema } from './protocol/messages.ts';
-import { AgendaStatusSchema } from './protocol/commands.ts';
+import { AgendaStatusSchema, VoteModeSchema, ResultsTimingSchema } from './protocol/commands.ts';
+import { QuestionSchema } from './voting/schemas.ts';
+import type { TallyReport } from './voting/report.ts';
 
 /** Document names, in the order a client syncs them. */
 export const DOC_NAMES = ['agenda', 'participants', 'queue', 'chat', 'annotations', 'tallies', 'drafts'] as const;
@@ -98,6 +100,49 @@ export const AnnotationSchema = z.object({
 });
 export type Annotation = z.infer<typeof AnnotationSchema>;
 
+/** Lifecycle of a vote. */
+export const VoteStatusSchema = z.enum(['draft', 'open', 'closed', 'cancelled']);
+export type VoteStatus = z.infer<typeof VoteStatusSchema>;
+
+/** A question put to the vote (agenda document, `questions` map, keyed by id). */
+export const QuestionRecordSchema = z.object({
+  id: z.string(),
+  itemId: z.string(),
+  question: QuestionSchema,
+  mode: VoteModeSchema,
+  results: ResultsTimingSchema,
+  minOpenSeconds: z.number(),
+  absentee: z.object({ from: z.number(), until: z.number() }).optional(),
+  /** SHA-256 of the canonical question definition: ballots are bound to it. */
+  version: z.string(),
+  status: VoteStatusSchema,
+  createdAt: z.number(),
+  openedAt: z.number().optional(),
+  closedAt: z.number().optional(),
+  cancelReason: z.string().optional(),
+  /** Results published (for `on-command` timing). */
+  published: z.boolean(),
+});
+export type QuestionRecord = z.infer<typeof QuestionRecordSchema>;
+
+/** The live tally of a question (tallies document, `tallies` map, keyed by question id). */
+export const TallyRecordSchema = z.object({
+  questionId: z.string(),
+  status: VoteStatusSchema,
+  /** Register rows that have a ballot, and rows that may vote (admitted or absentee). */
+  turnout: z.object({ voted: z.number(), eligible: z.number() }),
+  /** Whether the numbers below may be shown (open votes, or closed votes whose settings allow it). */
+  visible: z.boolean(),
+  report: z.custom<TallyReport>((v) => typeof v === 'object' && v !== null).optional(),
+  /** Open votes only: each row's current choice, named. */
+  choices: z.array(z.object({ row: z.string(), name: z.string(), choice: z.unknown() })).optional(),
+  /** Ballots cast for an earlier version of the question, no longer counted. */
+  invalidated: z.number(),
+  ledgerHead: z.string(),
+  updatedAt: z.number(),
+});
+export type TallyRecord = z.infer<typeof TallyRecordSchema>;
+
 /** Presence a client publishes through awareness. Anything else is refused by the server. */
 export const PresenceSchema = z
   .object({
@@ -123,6 +168,7 @@ export const Layout = {
   chat: (d: Y.Doc) => d.getArray<unknown>('messages'),
   annotations: (d: Y.Doc) => d.getMap<unknown>('annotations'),
   tallies: (d: Y.Doc) => d.getMap<unknown>('tallies'),
+  questions: (d: Y.Doc) => d.getMap<unknown>('questions'),
   draft: (d: Y.Doc, itemId: string) => d.getText(`draft:${itemId}`),
 };
 
@@ -192,5 +238,22 @@ export function readAnnotations(doc: Y.Doc, docId?: string): Annotation[] {
 /** Reads the live quorum, or null before the hub computed it. */
 export function readQuorum(doc: Y.Doc): Quorum | null {
   const p = QuorumSchema.safeParse(Layout.quorum(doc).get('current'));
+  return p.success ? p.data : null;
+}
+
+/** Reads the questions of the meeting (optionally of one agenda item), oldest first. */
+export function readQuestions(agenda: Y.Doc, itemId?: string): QuestionRecord[] {
+  return [...Layout.questions(agenda).values()]
+    .flatMap((v) => {
+      const p = QuestionRecordSchema.safeParse(v);
+      return p.success ? [p.data] : [];
+    })
+    .filter((q) => itemId === undefined || q.itemId === itemId)
+    .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+}
+
+/** Reads the live tally of a question, or null. */
+export function readTally(tallies: Y.Doc, questionId: string): TallyRecord | null {
+  const p = TallyRecordSchema.safeParse(Layout.tallies(tallies).get(questionId));
   return p.success ? p.data : null;
 }

@@ -172,6 +172,29 @@ export function createApi(hub: Hub, opts: { publicUrl: () => string; ready: () =
     },
     {
       method: 'GET',
+      pattern: /^\/api\/meetings\/([A-Za-z0-9_-]{1,64})\/questions\/([A-Za-z0-9_-]{1,64})\/case\.json$/,
+      handler: async (req, [, id, qid]) => {
+        const c = await organizerOf(req, id!);
+        if (isResponse(c)) return c;
+        const m = await hub.getMeeting(id!);
+        const q = m?.voting.question(qid!);
+        if (!m || !q) return problem(404, 'No such question.');
+        return json(200, m.voting.exportCase(q));
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/api\/meetings\/([A-Za-z0-9_-]{1,64})\/ledger$/,
+      handler: async (req, [, id]) => {
+        const c = await organizerOf(req, id!);
+        if (isResponse(c)) return c;
+        const m = await hub.getMeeting(id!);
+        if (!m) return problem(404, 'No such meeting.');
+        return json(200, { ledgerHead: m.voting.ledgerHead, auditHead: m.voting.auditHead, ballots: m.voting.ballots, audit: m.voting.audit });
+      },
+    },
+    {
+      method: 'GET',
       pattern: /^\/api\/documents\/([0-9a-f]{64})$/,
       handler: async (req, [, sha]) => {
         const c = (await bearer(req)) ?? (req.query.get('token') ? (await hub.tokens.verify(req.query.get('token')!)).ok : null);

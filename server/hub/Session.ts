@@ -31,6 +31,8 @@ import type { Hub } from './Hub.ts';
 type State = 'hello' | 'joining' | 'open' | 'closed';
 
 const MAX_QUEUED_WHILE_JOINING = 64;
+/** A connection that has not said hello by then is closed (it holds a slot and a token check for nothing). */
+export const HELLO_TIMEOUT_MS = 10_000;
 
 /** A connected, authenticated client. */
 export class Session implements SocketHandler, MeetingSession {
@@ -42,6 +44,7 @@ export class Session implements SocketHandler, MeetingSession {
   private readonly limiter: RateLimiter;
   private expiryTimer: NodeJS.Timeout | null = null;
   private refreshTimer: NodeJS.Timeout | null = null;
+  private helloTimer: NodeJS.Timeout | null;
   hello: Hello | null = null;
   readonly log: Logger;
 
@@ -54,6 +57,10 @@ export class Session implements SocketHandler, MeetingSession {
     this.limiter = new RateLimiter(hub.config.limits.rateFramesPerSecond, hub.config.limits.rateFramesBurst);
     this.writableDocs = claims.role === 'organizer' ? [...COLLABORATIVE_DOCS] : [];
     this.armExpiry();
+    this.helloTimer = setTimeout(() => {
+      if (this.state === 'hello') this.refuse(CloseCode.ProtocolViolation, { why: 'no hello in time' });
+    }, HELLO_TIMEOUT_MS);
+    this.log.debug('session opened');
   }
 
   get userId(): string {
@@ -114,6 +121,8 @@ export class Session implements SocketHandler, MeetingSession {
       if (hello.data.v > PROTOCOL_VERSION) return this.refuse(CloseCode.VersionTooNew, { v: hello.data.v });
       this.hello = hello.data;
       this.state = 'joining';
+      if (this.helloTimer) clearTimeout(this.helloTimer);
+      this.log.debug({ session: hello.data.session, generation: hello.data.generation }, 'hello');
       void this.hub.join(this).then((m) => this.joined(m));
       return;
     }
@@ -148,6 +157,7 @@ export class Session implements SocketHandler, MeetingSession {
     if (typeof meeting === 'number') return this.refuse(meeting as CloseCodeValue, { why: 'join refused' });
     this.meeting = meeting;
     this.state = 'open';
+    this.log.debug('joined');
     this.send(
       encodeJson(Op.Welcome, {
         v: PROTOCOL_VERSION,
@@ -208,6 +218,7 @@ export class Session implements SocketHandler, MeetingSession {
     this.state = 'closed';
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    if (this.helloTimer) clearTimeout(this.helloTimer);
     this.meeting?.removeSession(this);
     this.hub.sessionClosed(this);
   }

@@ -32,6 +32,8 @@ import type { MeetingRecord, RegisterRow, Storage, ParticipantRecord } from '../
 import { commandHandlers, type CommandContext, type Outcome } from './commands.ts';
 import { syncParticipants, recomputeQuorum } from './participants.ts';
 import type { MeetingSession } from './MeetingSession.ts';
+import { Voting } from './Voting.ts';
+import type { AuditRecord, LedgerRecord } from '../storage/Storage.ts';
 
 /** Transaction origin of updates replayed from storage: not logged again. */
 const RESTORE = Symbol('restore');
@@ -64,6 +66,7 @@ export class Meeting {
   readonly docs: Record<DocName, Y.Doc>;
   readonly awareness: awarenessProtocol.Awareness;
   readonly sessions = new Set<MeetingSession>();
+  readonly voting: Voting;
   private pendingUpdates = new Map<DocName, Uint8Array[]>();
   private pendingResults: PendingResult[] = [];
   private readonly inflight = new Map<string, PendingResult>();
@@ -91,7 +94,24 @@ export class Meeting {
     private readonly opts: MeetingOptions,
     readonly log: Logger,
     private readonly metrics: HubMetrics,
+    ledger: LedgerRecord[],
+    audit: AuditRecord[],
   ) {
+    const meeting = this;
+    this.voting = new Voting(
+      {
+        id: record.id,
+        get docs() {
+          return meeting.docs;
+        },
+        get register() {
+          return meeting.register;
+        },
+        change: (doc, fn) => doc.transact(fn, SYSTEM),
+      },
+      ledger,
+      audit,
+    );
     this.docs = Object.fromEntries(DOC_NAMES.map((n) => [n, new Y.Doc({ gc: n !== 'drafts' })])) as Record<DocName, Y.Doc>;
     this.awareness = new awarenessProtocol.Awareness(new Y.Doc());
     this.awareness.setLocalState(null);
@@ -118,14 +138,16 @@ export class Meeting {
     log: Logger,
     metrics: HubMetrics,
   ): Promise<Meeting> {
-    const [state, register, roster] = await Promise.all([
+    const [state, register, roster, ledger, audit] = await Promise.all([
       storage.loadMeetingState(record.id, opts.recentCommands),
       storage.listRegister(record.id),
       storage.listParticipants(record.id),
+      storage.loadLedger(record.id),
+      storage.loadAudit(record.id),
     ]);
     const names = new Map<string, string>();
     for (const p of roster) names.set(p.userId, (await storage.getUser(p.userId))?.name ?? p.userId);
-    const m = new Meeting(record, register, roster, names, storage, opts, log, metrics);
+    const m = new Meeting(record, register, roster, names, storage, opts, log, metrics, ledger, audit);
     for (const [doc, s] of state.docs) {
       if (!isDocName(doc)) continue;
       Y.transact(
@@ -377,12 +399,15 @@ export class Meeting {
   /** Takes everything applied this tick, makes it durable in one write, then broadcasts and answers. */
   private flush(): void {
     if (!this.flushScheduled) return;
+    if (this.pendingUpdates.has('participants')) this.voting.presenceChanged();
+    this.voting.refreshTallies(Date.now());
     this.flushScheduled = false;
+    const { ballots, audit } = this.voting.takePending();
     const updates = this.pendingUpdates;
     const results = this.pendingResults;
     this.pendingUpdates = new Map();
     this.pendingResults = [];
-    if (updates.size === 0 && results.length === 0) return;
+    if (updates.size === 0 && results.length === 0 && ballots.length === 0 && audit.length === 0) return;
     const entries = [...updates].map(([doc, list]) => ({ doc, update: list.length === 1 ? list[0]! : Y.mergeUpdates(list) }));
     const wire = results.map((r): WireResult => (r.outcome.ok ? { id: r.id, ok: true, value: r.outcome.value } : { id: r.id, ok: false, error: r.outcome.error }));
     const records = results.flatMap((r, i) => (r.outcome.ok ? [{ key: r.key, result: wire[i] }] : []));
@@ -397,7 +422,7 @@ export class Meeting {
     }
     this.writeChain = this.writeChain
       .then(async () => {
-        if (entries.length > 0 || records.length > 0) await this.storage.appendLog(this.id, entries, records);
+        await this.storage.appendLog(this.id, { entries, commands: records, ballots, audit });
         for (const snap of snapshots) await this.storage.compact(this.id, snap.doc, snap.state);
       })
       .then(

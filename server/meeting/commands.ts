@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import * as Y from 'yjs';
 import type { z } from 'zod';
 import { CloseCode, type CommandArgs, type CommandError, type CommandType, type ResultOf } from '../../shared/protocol/index.ts';
-import { Layout, ParticipantSchema, AgendaItemSchema, AnnotationSchema, HandSchema, type Participant, type AgendaItem } from '../../shared/docs.ts';
+import { Layout, ParticipantSchema, AgendaItemSchema, AnnotationSchema, HandSchema, type Participant, type AgendaItem, type QuestionRecord } from '../../shared/docs.ts';
 import type { Meeting } from './Meeting.ts';
 import { SYSTEM } from './Meeting.ts';
 import type { MeetingSession } from './MeetingSession.ts';
@@ -250,6 +250,7 @@ export const commandHandlers: { [T in CommandType]: Handler<T> } = {
       Layout.people(doc).set(userId, { ...rest, status: 'admitted', changedAt: ctx.now });
       recomputeQuorum(doc, ctx.meeting.register);
     });
+    ctx.meeting.voting.record('participant.admitted', { userId, rows: p.rows, weight: p.weight, method: p.method ?? 'invitation-link', by: ctx.session.userId }, ctx.now);
     return ok({});
   },
 
@@ -264,6 +265,7 @@ export const commandHandlers: { [T in CommandType]: Handler<T> } = {
       Layout.people(participants).set(userId, { ...p, status: 'removed', reason, changedAt: ctx.now });
       recomputeQuorum(participants, ctx.meeting.register);
     });
+    ctx.meeting.voting.record('participant.removed', { userId, reason, by: ctx.session.userId }, ctx.now);
     transact(ctx, queue, () => {
       removeHand(queue, userId);
       Layout.floor(queue).delete(userId);
@@ -278,6 +280,58 @@ export const commandHandlers: { [T in CommandType]: Handler<T> } = {
     if (denied) return denied;
     const agenda = ctx.meeting.docs.agenda;
     transact(ctx, agenda, () => Layout.meeting(agenda).set('status', status));
+    ctx.meeting.voting.record('meeting.status', { status, by: ctx.session.userId }, ctx.now);
     return ok({});
   },
+
+  'question.create': (ctx, settings) => {
+    const denied = requireOrganizer(ctx);
+    if (denied) return denied;
+    if (!agendaItem(ctx, settings.itemId)) return refuse('not-found', 'No such agenda item.');
+    return ok(ctx.meeting.voting.create(settings, ctx.now));
+  },
+
+  'question.update': (ctx, { questionId, ...settings }) => {
+    const denied = requireOrganizer(ctx);
+    if (denied) return denied;
+    const q = ctx.meeting.voting.question(questionId);
+    if (!q) return refuse('not-found', 'No such question.');
+    if (!agendaItem(ctx, settings.itemId)) return refuse('not-found', 'No such agenda item.');
+    return done(ctx.meeting.voting.update(q, settings, ctx.now));
+  },
+
+  'question.remove': (ctx, { questionId }) => withQuestion(ctx, questionId, (q) => ctx.meeting.voting.remove(q, ctx.now)),
+  'vote.open': (ctx, { questionId }) => withQuestion(ctx, questionId, (q) => ctx.meeting.voting.open(q, ctx.now)),
+  'vote.cancel': (ctx, { questionId, reason }) => withQuestion(ctx, questionId, (q) => ctx.meeting.voting.cancel(q, reason, ctx.now)),
+  'vote.publish': (ctx, { questionId }) => withQuestion(ctx, questionId, (q) => ctx.meeting.voting.publish(q, ctx.now)),
+
+  'vote.close': (ctx, { questionId }) => {
+    const denied = requireOrganizer(ctx);
+    if (denied) return denied;
+    const q = ctx.meeting.voting.question(questionId);
+    if (!q) return refuse('not-found', 'No such question.');
+    return done(ctx.meeting.voting.close(q, ctx.now));
+  },
+
+  'vote.cast': (ctx, { questionId, version, rows, choice }) => {
+    const q = ctx.meeting.voting.question(questionId);
+    if (!q) return refuse('not-found', 'No such question.');
+    const p = participant(ctx, ctx.session.userId);
+    const voter = { userId: ctx.session.userId, role: ctx.session.role, rows: ctx.session.rows, admitted: p?.status === 'admitted' };
+    return done(ctx.meeting.voting.cast(q, voter, { version, rows, choice }, ctx.now));
+  },
 };
+
+/** Turns a voting result (a value or a refusal) into an outcome. */
+function done<T extends object>(r: T | { ok: false; error: CommandError }): Outcome<T> {
+  return 'ok' in r && r.ok === false ? r : ok(r as T);
+}
+
+/** Runs an organizer's action on an existing question; the action returns a refusal or null. */
+function withQuestion(ctx: CommandContext, questionId: string, act: (q: QuestionRecord) => { ok: false; error: CommandError } | null): Outcome<Record<string, never>> {
+  const denied = requireOrganizer(ctx);
+  if (denied) return denied;
+  const q = ctx.meeting.voting.question(questionId);
+  if (!q) return refuse('not-found', 'No such question.');
+  return act(q) ?? ok({});
+}

@@ -3,10 +3,11 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import type {
+  AuditRecord,
   BlobRecord,
-  CommandRecord,
+  LedgerRecord,
+  WriteBatch,
   InvitationRecord,
-  LogEntry,
   MeetingRecord,
   MeetingState,
   ParticipantRecord,
@@ -40,6 +41,13 @@ CREATE TABLE IF NOT EXISTS commands (
   meeting_id TEXT NOT NULL, seq INTEGER NOT NULL, key TEXT NOT NULL, result TEXT NOT NULL,
   PRIMARY KEY (meeting_id, key));
 CREATE INDEX IF NOT EXISTS commands_seq ON commands (meeting_id, seq);
+CREATE TABLE IF NOT EXISTS ballots (
+  meeting_id TEXT NOT NULL, seq INTEGER NOT NULL, question_id TEXT NOT NULL, version TEXT NOT NULL, row_id TEXT NOT NULL,
+  user_id TEXT NOT NULL, choice TEXT NOT NULL, at INTEGER NOT NULL, prev TEXT NOT NULL, hash TEXT NOT NULL,
+  PRIMARY KEY (meeting_id, seq));
+CREATE TABLE IF NOT EXISTS audit (
+  meeting_id TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL, at INTEGER NOT NULL,
+  prev TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (meeting_id, seq));
 CREATE TABLE IF NOT EXISTS blobs (
   sha256 TEXT PRIMARY KEY, type TEXT NOT NULL, size INTEGER NOT NULL, name TEXT NOT NULL, data BLOB NOT NULL);
 `;
@@ -170,14 +178,22 @@ export class SqliteStorage implements Storage {
     return seq;
   }
 
-  async appendLog(meetingId: string, entries: LogEntry[], commands: CommandRecord[]): Promise<void> {
+  async appendLog(meetingId: string, batch: WriteBatch): Promise<void> {
     const ins = this.db.prepare('INSERT INTO log (meeting_id, seq, doc, data) VALUES (?, ?, ?, ?)');
     const cmd = this.db.prepare('INSERT OR REPLACE INTO commands (meeting_id, seq, key, result) VALUES (?, ?, ?, ?)');
+    const ballot = this.db.prepare(
+      'INSERT INTO ballots (meeting_id, seq, question_id, version, row_id, user_id, choice, at, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    const audit = this.db.prepare('INSERT INTO audit (meeting_id, seq, type, data, at, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?)');
     const before = this.seqs.get(meetingId);
     try {
       this.db.transaction(() => {
-        for (const e of entries) ins.run(meetingId, this.nextSeq(meetingId), e.doc, e.update);
-        for (const c of commands) cmd.run(meetingId, this.nextSeq(meetingId), c.key, JSON.stringify(c.result));
+        for (const b of batch.ballots) {
+          ballot.run(meetingId, b.seq, b.questionId, b.version, b.row, b.userId, JSON.stringify(b.choice), b.at, b.prev, b.hash);
+        }
+        for (const a of batch.audit) audit.run(meetingId, a.seq, a.type, JSON.stringify(a.data), a.at, a.prev, a.hash);
+        for (const e of batch.entries) ins.run(meetingId, this.nextSeq(meetingId), e.doc, e.update);
+        for (const c of batch.commands) cmd.run(meetingId, this.nextSeq(meetingId), c.key, JSON.stringify(c.result));
       })();
     } catch (err) {
       if (before === undefined) this.seqs.delete(meetingId);
@@ -217,6 +233,31 @@ export class SqliteStorage implements Storage {
       .reverse()
       .map((r) => ({ key: String(r.key), result: JSON.parse(String(r.result)) as unknown }));
     return { docs, commands, sinceSnapshot };
+  }
+
+  async loadLedger(meetingId: string): Promise<LedgerRecord[]> {
+    return (this.db.prepare('SELECT * FROM ballots WHERE meeting_id = ? ORDER BY seq').all(meetingId) as Row[]).map((r) => ({
+      seq: Number(r.seq),
+      questionId: String(r.question_id),
+      version: String(r.version),
+      row: String(r.row_id),
+      userId: String(r.user_id),
+      choice: JSON.parse(String(r.choice)) as unknown,
+      at: Number(r.at),
+      prev: String(r.prev),
+      hash: String(r.hash),
+    }));
+  }
+
+  async loadAudit(meetingId: string): Promise<AuditRecord[]> {
+    return (this.db.prepare('SELECT * FROM audit WHERE meeting_id = ? ORDER BY seq').all(meetingId) as Row[]).map((r) => ({
+      seq: Number(r.seq),
+      type: String(r.type),
+      data: JSON.parse(String(r.data)) as unknown,
+      at: Number(r.at),
+      prev: String(r.prev),
+      hash: String(r.hash),
+    }));
   }
 
   async putBlob(b: BlobRecord): Promise<void> {

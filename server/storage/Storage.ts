@@ -65,6 +65,38 @@ export interface CommandRecord {
   result: unknown;
 }
 
+/** One ballot in the meeting's ledger: hash-chained to the previous ballot. */
+export interface LedgerRecord {
+  seq: number;
+  questionId: string;
+  /** The question version (hash) the ballot answers. */
+  version: string;
+  row: string;
+  userId: string;
+  choice: unknown;
+  at: number;
+  prev: string;
+  hash: string;
+}
+
+/** One legally relevant event in the meeting's audit log: hash-chained to the previous event. */
+export interface AuditRecord {
+  seq: number;
+  type: string;
+  data: unknown;
+  at: number;
+  prev: string;
+  hash: string;
+}
+
+/** Everything one flush makes durable, atomically. */
+export interface WriteBatch {
+  entries: LogEntry[];
+  commands: CommandRecord[];
+  ballots: LedgerRecord[];
+  audit: AuditRecord[];
+}
+
 /** What restoring a meeting needs: per document the snapshot and the log after it, and the recent command results. */
 export interface MeetingState {
   docs: Map<string, { snapshot: Uint8Array | null; updates: Uint8Array[] }>;
@@ -103,8 +135,12 @@ export interface Storage {
   /** Spends one use of an invitation, atomically; returns it if it was valid at `now`, else null. */
   redeemInvitation(tokenHash: string, now: number): Promise<InvitationRecord | null>;
 
-  /** Appends updates and command results atomically; resolves when durable. */
-  appendLog(meetingId: string, entries: LogEntry[], commands: CommandRecord[]): Promise<void>;
+  /** Appends updates, command results, ballots and audit records atomically; resolves when durable. */
+  appendLog(meetingId: string, batch: WriteBatch): Promise<void>;
+  /** The whole ballot ledger of a meeting, in order. */
+  loadLedger(meetingId: string): Promise<LedgerRecord[]>;
+  /** The whole audit log of a meeting, in order. */
+  loadAudit(meetingId: string): Promise<AuditRecord[]>;
   /** Replaces the log of `doc` up to now with a snapshot of its state. */
   compact(meetingId: string, doc: string, state: Uint8Array): Promise<void>;
   loadMeetingState(meetingId: string, recentCommands: number): Promise<MeetingState>;

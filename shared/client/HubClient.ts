@@ -61,6 +61,8 @@ export interface HubClientOptions {
   reconnect?: boolean;
   backoffInitialMs?: number;
   backoffMaxMs?: number;
+  /** A connection that is open but gets no welcome by then is dropped and retried. */
+  welcomeTimeoutMs?: number;
   /** Random source for jitter and ids (seedable in tests). */
   random?: () => number;
 }
@@ -90,6 +92,7 @@ export class HubClient {
   private generation = 0;
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private welcomeTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly pending = new Map<string, PendingCommand>();
   private synced = new Set<DocName>();
   private syncWaiters: (() => void)[] = [];
@@ -158,6 +161,13 @@ export class HubClient {
     this.synced = new Set();
     ws.onopen = () => {
       if (this.ws !== ws) return;
+      this.welcomeTimer = setTimeout(() => {
+        // Open but silent: treat it like a dropped network connection and retry with backoff.
+        if (this.ws !== ws) return;
+        this.ws = null;
+        ws.close(CloseCode.Normal);
+        this.onClosed(1006, 'no welcome from the server');
+      }, this.opts.welcomeTimeoutMs ?? 10_000);
       ws.send(encodeJson(Op.Hello, { v: PROTOCOL_VERSION, session: this.session, generation: this.generation, client: 'hub-client/1' }));
     };
     ws.onmessage = (ev) => {
@@ -223,6 +233,8 @@ export class HubClient {
   }
 
   private onWelcome(ws: WebSocketLike, w: Welcome): void {
+    if (this.welcomeTimer) clearTimeout(this.welcomeTimer);
+    this.welcomeTimer = null;
     this.welcome = w;
     this.attempt = 0;
     this.awareness?.destroy();
@@ -256,6 +268,8 @@ export class HubClient {
 
   private onClosed(code: number, reason: string): void {
     this.ws = null;
+    if (this.welcomeTimer) clearTimeout(this.welcomeTimer);
+    this.welcomeTimer = null;
     this.lastClose = { code, reason };
     this.emit('close', code, reason);
     if (this.closedByUser || this.opts.reconnect === false || !shouldReconnect(code)) {

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { Limits } from './limits.ts';
+import { QuestionSchema } from '../voting/schemas.ts';
 
 const Id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'ids use letters, digits and _ . : -');
 const Text = (max: number) => z.string().trim().min(1).max(max);
@@ -22,6 +23,26 @@ export type CommandEnvelope = z.infer<typeof CommandEnvelopeSchema>;
 /** Agenda item statuses, in the order an item normally goes through them. */
 export const AgendaStatusSchema = z.enum(['pending', 'active', 'voting', 'done', 'skipped']);
 export type AgendaStatus = z.infer<typeof AgendaStatusSchema>;
+
+/** How a vote is shown: open (each choice visible as cast) or closed (aggregates only). */
+export const VoteModeSchema = z.enum(['open', 'closed']);
+/** When results become visible: live, after close, or on the chair's command. */
+export const ResultsTimingSchema = z.enum(['live', 'after-close', 'on-command']);
+
+/** A question's settings beside its definition (the form, options and rule come from the voting engine's QuestionSchema). */
+export const QuestionSettingsSchema = z
+  .object({
+    itemId: Id,
+    question: QuestionSchema,
+    mode: VoteModeSchema.default('open'),
+    /** Defaults to live for open votes and after-close for closed ones. */
+    results: ResultsTimingSchema.optional(),
+    /** The vote cannot be closed earlier unless every admitted voter has voted. */
+    minOpenSeconds: z.number().int().min(0).max(24 * 3600).default(60),
+    /** Absentee ballots are accepted in this window (epoch milliseconds), before and during the meeting. */
+    absentee: z.object({ from: z.number().int(), until: z.number().int() }).refine((a) => a.from < a.until, 'the window must end after it starts').optional(),
+  })
+  .strict();
 
 /** Args schemas of every command the hub knows. Add new commands here and in the hub's handler table. */
 export const CommandArgs = {
@@ -61,6 +82,23 @@ export const CommandArgs = {
   'participant.admit': z.object({ userId: Id }).strict(),
   'participant.remove': z.object({ userId: Id, reason: Text(Limits.reason) }).strict(),
   'meeting.setStatus': z.object({ status: z.enum(['scheduled', 'open', 'closed']) }).strict(),
+  'question.create': QuestionSettingsSchema,
+  'question.update': QuestionSettingsSchema.safeExtend({ questionId: Id }),
+  'question.remove': z.object({ questionId: Id }).strict(),
+  'vote.open': z.object({ questionId: Id }).strict(),
+  'vote.cast': z
+    .object({
+      questionId: Id,
+      /** The question version the voter saw; a ballot for an outdated version is refused. */
+      version: z.string().regex(/^[0-9a-f]{64}$/),
+      /** Register rows this ballot is for (a representative may vote several at once); default: all of the voter's rows. */
+      rows: z.array(Id).min(1).max(1000).optional(),
+      choice: z.unknown(),
+    })
+    .strict(),
+  'vote.close': z.object({ questionId: Id }).strict(),
+  'vote.cancel': z.object({ questionId: Id, reason: Text(Limits.reason) }).strict(),
+  'vote.publish': z.object({ questionId: Id }).strict(),
 } as const;
 
 /** Names of all commands. */
@@ -85,6 +123,22 @@ export interface CommandResults {
   'participant.admit': Record<string, never>;
   'participant.remove': Record<string, never>;
   'meeting.setStatus': Record<string, never>;
+  'question.create': { questionId: string; version: string };
+  'question.update': { version: string; invalidated: number };
+  'question.remove': Record<string, never>;
+  'vote.open': Record<string, never>;
+  'vote.cast': { receipts: Receipt[] };
+  'vote.close': { outcome: string };
+  'vote.cancel': Record<string, never>;
+  'vote.publish': Record<string, never>;
+}
+
+/** Proof that a ballot entered the ledger: its position and hash. */
+export interface Receipt {
+  questionId: string;
+  row: string;
+  seq: number;
+  hash: string;
 }
 /** The result value of a command. */
 export type ResultOf<T extends CommandType> = CommandResults[T];
