@@ -64,25 +64,24 @@ describe('durability', () => {
     await client.whenSynced();
 
     const acked = new Set<string>();
-    let ackedAtKill: Set<string> | null = null;
+    const kill: { acked: Set<string> | null } = { acked: null };
     const all: Promise<unknown>[] = [];
     // Ten commands in flight at a time; the hub is killed the moment the 200th acknowledgement arrives.
     for (let i = 0; i < 1000; i += 10) {
       const batch = Array.from({ length: 10 }, (_, j) =>
         client.command('chat.post', { text: `burst-${i + j}` }, { id: `burst-cmd-${i + j}` }).then((r) => {
           if (r.ok) acked.add(`burst-${i + j}`);
-          if (acked.size >= 200 && !ackedAtKill) {
+          if (acked.size >= 200 && !kill.acked) {
             first.child.kill('SIGKILL');
-            ackedAtKill = new Set(acked);
+            kill.acked = new Set(acked);
           }
           return r;
         }),
       );
       all.push(...batch);
-      if (!ackedAtKill) await Promise.all(batch);
+      if (!kill.acked) await Promise.all(batch);
     }
-    await waitFor(() => ackedAtKill, 'the kill');
-    if (!ackedAtKill) throw new Error('unreachable');
+    const ackedAtKill = await waitFor(() => kill.acked, 'the kill');
     expect(ackedAtKill.size).toBeGreaterThan(0);
     expect(ackedAtKill.size).toBeLessThan(1000);
 
