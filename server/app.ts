@@ -14,6 +14,7 @@ import { Hub } from './hub/Hub.ts';
 import { createApi } from './http/api.ts';
 import { startTransport, type Transport } from './transport/uws.ts';
 import { seedDemo, type DemoLink } from './demo/seed.ts';
+import { MediaService } from './media/MediaService.ts';
 
 /** Largest HTTP request body (documents are the largest). */
 const MAX_BODY_BYTES = 25 * 1024 * 1024;
@@ -38,7 +39,8 @@ export async function startHub(config: Config, opts: { log?: Logger; storage?: S
   const storage = opts.storage ?? new SqliteStorage(path.join(config.dataDir, 'hub.sqlite'), { synchronous: config.sqliteSynchronous });
   const tokens = await TokenService.open(config.dataDir, config.tokenTtlSeconds);
   const metrics = new HubMetrics();
-  const hub = new Hub(config, storage, tokens, log, metrics);
+  const media = await MediaService.start(config, log);
+  const hub = new Hub(config, storage, tokens, log, metrics, media);
   let ready = false;
   let publicUrl = config.publicUrl ?? '';
   const api = createApi(hub, { publicUrl: () => publicUrl, ready: () => ready });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { workerBinaryOptionsFromEnv, type FindWorkerBinaryOptions } from '../sfu/workerBinary.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The repository root (one level above server/). */
@@ -39,6 +40,10 @@ const EnvSchema = z.object({
   MEDIA_LISTEN_IP: z.string().default('127.0.0.1'),
   MEDIA_ANNOUNCED_IP: z.string().optional(),
   REDIS_URL: z.string().optional(),
+  MEDIASOUP_WORKER_BIN: z.string().optional(),
+  MEDIASOUP_CACHE_DIR: z.string().optional(),
+  XDG_CACHE_HOME: z.string().optional(),
+  MAX_SPEAKERS: int(3),
 });
 
 /** The hub's configuration. Tests build one with `loadConfig({...overrides})`. */
@@ -71,6 +76,10 @@ export interface Config {
     rtcMaxPort: number;
     listenIp: string;
     announcedIp: string | undefined;
+    /** Where to find the mediasoup worker binary. */
+    worker: FindWorkerBinaryOptions;
+    /** At most this many people hold the floor (unmuted) at once. */
+    maxSpeakers: number;
   };
   redisUrl: string | undefined;
 }
@@ -111,6 +120,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       rtcMaxPort: e.MEDIA_RTC_MAX_PORT,
       listenIp: e.MEDIA_LISTEN_IP,
       announcedIp: e.MEDIA_ANNOUNCED_IP,
+      worker: workerBinaryOptionsFromEnv(e),
+      maxSpeakers: e.MAX_SPEAKERS,
     },
     redisUrl: e.REDIS_URL,
   };

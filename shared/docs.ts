@@ -165,6 +165,8 @@ export const Layout = {
   quorum: (d: Y.Doc) => d.getMap<unknown>('quorum'),
   hands: (d: Y.Doc) => d.getArray<unknown>('hands'),
   floor: (d: Y.Doc) => d.getMap<unknown>('floor'),
+  /** Queue document: `pinned` is the user id on everyone's stage, or null. */
+  stage: (d: Y.Doc) => d.getMap<unknown>('stage'),
   chat: (d: Y.Doc) => d.getArray<unknown>('messages'),
   annotations: (d: Y.Doc) => d.getMap<unknown>('annotations'),
   tallies: (d: Y.Doc) => d.getMap<unknown>('tallies'),
@@ -210,7 +212,7 @@ export function readChat(doc: Y.Doc): ChatMessage[] {
 }
 
 /** Reads the speaker queue: raised hands in order and current floor holders. */
-export function readQueue(doc: Y.Doc): { hands: Hand[]; floor: Floor[] } {
+export function readQueue(doc: Y.Doc): { hands: Hand[]; floor: Floor[]; pinned: string | null } {
   const hands = Layout.hands(doc)
     .toArray()
     .flatMap((v) => {
@@ -221,7 +223,8 @@ export function readQueue(doc: Y.Doc): { hands: Hand[]; floor: Floor[] } {
     const p = FloorSchema.safeParse(v);
     return p.success ? [p.data] : [];
   });
-  return { hands, floor };
+  const pinned = Layout.stage(doc).get('pinned');
+  return { hands, floor, pinned: typeof pinned === 'string' ? pinned : null };
 }
 
 /** Reads annotations of one document (or all). */

@@ -12,14 +12,10 @@ import type { SessionClaims, TokenService } from '../auth/TokenService.ts';
 import type { HubSocket } from '../transport/socket.ts';
 import { Meeting, type MeetingOptions } from '../meeting/Meeting.ts';
 import { Session } from './Session.ts';
+import type { MediaService, MediaStatus } from '../media/MediaService.ts';
 
 const MAX_REMEMBERED_SESSIONS = 100_000;
 
-/** Media availability as told to clients. */
-export interface MediaStatus {
-  enabled: boolean;
-  reason?: string;
-}
 
 /** The hub core, independent of the transport. */
 export class Hub {
@@ -31,7 +27,6 @@ export class Hub {
   /** Highest generation seen per session key, kept after close so a stale reconnect cannot take over. */
   private readonly generations = new Map<string, number>();
   private readonly sessions = new Set<Session>();
-  private media: MediaStatus = { enabled: false, reason: 'video is not configured on this hub' };
   private stopping = false;
 
   constructor(
@@ -40,6 +35,7 @@ export class Hub {
     readonly tokens: TokenService,
     readonly log: Logger,
     readonly metrics: HubMetrics,
+    readonly media: MediaService,
   ) {}
 
   private get meetingOptions(): MeetingOptions {
@@ -47,18 +43,13 @@ export class Hub {
       maxDocBytes: this.config.limits.maxDocBytes,
       awarenessIntervalMs: this.config.awarenessIntervalMs,
       compactEveryUpdates: this.config.compactEveryUpdates,
-      maxSpeakers: 3,
+      maxSpeakers: this.config.media.maxSpeakers,
       recentCommands: 10_000,
     };
   }
 
-  /** Sets what clients are told about video. */
-  setMediaStatus(s: MediaStatus): void {
-    this.media = s;
-  }
-
   mediaStatus(): MediaStatus {
-    return this.media;
+    return this.media.status;
   }
 
   /** Checks a token at upgrade. Returns the claims, or the close code to refuse with. */
@@ -145,6 +136,9 @@ export class Hub {
     const log = this.log.child({ meeting: id });
     const m = await Meeting.load(record, this.storage, this.meetingOptions, log, this.metrics);
     m.onIdle = (mm) => this.scheduleUnload(mm);
+    m.onChange = (docs) => {
+      if (docs.includes('queue')) this.media.syncFloor(m);
+    };
     this.meetings.set(id, m);
     this.metrics.meetings.set(this.meetings.size);
     log.info('meeting loaded');
@@ -181,6 +175,7 @@ export class Hub {
     this.unloadTimers.delete(m.id);
     if (m.sessions.size > 0 && !m.isBroken) return;
     await m.close();
+    this.media.closeRoom(m.id);
     if (this.meetings.get(m.id) === m) this.meetings.delete(m.id);
     this.metrics.meetings.set(this.meetings.size);
     m.log.info('meeting unloaded');
@@ -194,5 +189,6 @@ export class Hub {
     for (const s of [...this.sessions]) s.close(CloseCode.ServerShutdown);
     await Promise.all([...this.meetings.values()].map((m) => m.close(CloseCode.ServerShutdown)));
     this.meetings.clear();
+    this.media.close();
   }
 }

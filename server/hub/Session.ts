@@ -10,6 +10,7 @@ import {
   CloseReason,
   CommandEnvelopeSchema,
   HelloSchema,
+  MediaRequestEnvelopeSchema,
   MIN_PROTOCOL_VERSION,
   Op,
   PROTOCOL_VERSION,
@@ -20,6 +21,7 @@ import {
   type ServerEvent,
 } from '../../shared/protocol/index.ts';
 import { COLLABORATIVE_DOCS, type DocName } from '../../shared/docs.ts';
+import type { SfuServerEvent } from '../../shared/media/signalling.ts';
 import type { Logger } from '../log.ts';
 import type { HubSocket, SocketHandler } from '../transport/socket.ts';
 import type { SessionClaims } from '../auth/TokenService.ts';
@@ -147,6 +149,18 @@ export class Session implements SocketHandler, MeetingSession {
         meeting.handleCommand(this, env.data);
         return;
       }
+      case Op.MediaRequest: {
+        const env = MediaRequestEnvelopeSchema.safeParse(frame.json);
+        if (!env.success) return this.refuse(CloseCode.BadFrame, { why: 'invalid media request envelope' });
+        this.hub.media.handle(this, meeting, env.data.id, env.data.request).then(
+          (r) => this.send(encodeJson(Op.MediaResponse, r)),
+          (err: unknown) => {
+            this.log.error({ err }, 'media request failed');
+            this.close(CloseCode.InternalError);
+          },
+        );
+        return;
+      }
       default:
         return this.refuse(CloseCode.ProtocolViolation, { op: frame.op });
     }
@@ -195,6 +209,11 @@ export class Session implements SocketHandler, MeetingSession {
     }
   }
 
+  /** Forwards an SFU event to this session. */
+  mediaEvent(e: SfuServerEvent): void {
+    this.event({ type: 'media', event: e });
+  }
+
   /** Sends a server event. */
   event(e: ServerEvent): void {
     this.send(encodeJson(Op.Event, e));
@@ -220,6 +239,7 @@ export class Session implements SocketHandler, MeetingSession {
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
     if (this.helloTimer) clearTimeout(this.helloTimer);
     this.meeting?.removeSession(this);
+    if (this.meeting) this.hub.media.sessionClosed(this);
     this.hub.sessionClosed(this);
   }
 

@@ -149,6 +149,15 @@ export const commandHandlers: { [T in CommandType]: Handler<T> } = {
     return ok({});
   },
 
+  'stage.pin': (ctx, { userId }) => {
+    const denied = requireOrganizer(ctx);
+    if (denied) return denied;
+    if (userId !== null && !participant(ctx, userId)) return refuse('not-found', 'No such participant.');
+    const queue = ctx.meeting.docs.queue;
+    transact(ctx, queue, () => Layout.stage(queue).set('pinned', userId));
+    return ok({});
+  },
+
   'agenda.add': (ctx, { title, description, draft }) => {
     const denied = requireOrganizer(ctx);
     if (denied) return denied;

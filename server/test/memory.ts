@@ -8,6 +8,7 @@ import { HubMetrics } from '../metrics.ts';
 import { SqliteStorage } from '../storage/SqliteStorage.ts';
 import { TokenService } from '../auth/TokenService.ts';
 import { Hub } from '../hub/Hub.ts';
+import { MediaService } from '../media/MediaService.ts';
 import { seedDemo } from '../demo/seed.ts';
 import { REPO_ROOT } from '../config.ts';
 import type { HubSocket, SendStatus, SocketHandler } from '../transport/socket.ts';
@@ -58,7 +59,7 @@ export class MemoryNet {
     const log = createLogger(config.logLevel);
     const storage = new SqliteStorage(path.join(config.dataDir, 'hub.sqlite'), { synchronous: 'NORMAL' });
     const tokens = await TokenService.open(config.dataDir, config.tokenTtlSeconds);
-    const hub = new Hub(config, storage, tokens, log, new HubMetrics());
+    const hub = new Hub(config, storage, tokens, log, new HubMetrics(), await MediaService.start(config, log));
     await seedDemo(hub, path.join(REPO_ROOT, 'data', 'demo'), 'http://memory');
     return new MemoryNet(hub);
   }

@@ -38,11 +38,21 @@ fi
 MEDIASOUP_WORKER_BIN="${WORKER_BIN:-$(bash "$SCRIPT_DIR/build-worker.sh" --print-path 2>/dev/null || echo /nonexistent/mediasoup-worker)}"
 export MEDIASOUP_WORKER_BIN
 
-if [[ -f package-lock.json ]]; then NPM_CMD=(npm ci); else NPM_CMD=(npm install); fi
-log "running ${NPM_CMD[*]} $* (MEDIASOUP_WORKER_BIN=$MEDIASOUP_WORKER_BIN)"
-if ! "${NPM_CMD[@]}" "$@"; then
-  log "ERROR: ${NPM_CMD[*]} failed"
-  exit 1
+# A second run skips npm when node_modules was installed by this script from the same
+# package.json, lockfile and Node version (SETUP_FORCE_NPM=1 reinstalls anyway).
+STAMP_FILE="$PROJECT/node_modules/.agora-setup-stamp"
+STAMP="$(cat package.json package-lock.json 2>/dev/null | sha256sum | cut -d' ' -f1) node $(node --version) args $*"
+if [[ -z "${SETUP_FORCE_NPM:-}" && -f "$STAMP_FILE" && "$(cat "$STAMP_FILE")" == "$STAMP" ]]; then
+  log "node_modules already matches package.json and the lockfile; skipping npm (SETUP_FORCE_NPM=1 reinstalls)"
+else
+  if [[ -f package-lock.json ]]; then NPM_CMD=(npm ci); else NPM_CMD=(npm install); fi
+  log "running ${NPM_CMD[*]} $* (MEDIASOUP_WORKER_BIN=$MEDIASOUP_WORKER_BIN)"
+  rm -f "$STAMP_FILE"
+  if ! "${NPM_CMD[@]}" "$@"; then
+    log "ERROR: ${NPM_CMD[*]} failed"
+    exit 1
+  fi
+  printf '%s' "$STAMP" >"$STAMP_FILE"
 fi
 
 MS_DIR="$PROJECT/node_modules/mediasoup"

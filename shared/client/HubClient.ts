@@ -17,6 +17,8 @@ import {
   PROTOCOL_VERSION,
   ResultSchema,
   WelcomeSchema,
+  MediaResponseSchema,
+  type MediaResponse,
   decodeFrame,
   encodeAwareness,
   encodeJson,
@@ -94,6 +96,7 @@ export class HubClient {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private welcomeTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly pending = new Map<string, PendingCommand>();
+  private readonly mediaPending = new Map<string, (r: MediaResponse['result']) => void>();
   private synced = new Set<DocName>();
   private syncWaiters: (() => void)[] = [];
   private presence: Presence | null = null;
@@ -219,6 +222,14 @@ export class HubClient {
         p.resolve(r.data.ok ? { ok: true, value: r.data.value } : { ok: false, error: r.data.error });
         return;
       }
+      case Op.MediaResponse: {
+        const r = MediaResponseSchema.safeParse(frame.json);
+        if (!r.success) return;
+        const resolve = this.mediaPending.get(r.data.id);
+        this.mediaPending.delete(r.data.id);
+        resolve?.(r.data.result);
+        return;
+      }
       case Op.Event: {
         const ev = EventSchema.safeParse(frame.json);
         if (!ev.success) return;
@@ -228,6 +239,7 @@ export class HubClient {
       }
       case Op.Hello:
       case Op.Command:
+      case Op.MediaRequest:
         return this.fail(ws, CloseCode.ProtocolViolation);
     }
   }
@@ -272,6 +284,8 @@ export class HubClient {
     this.welcomeTimer = null;
     this.lastClose = { code, reason };
     this.emit('close', code, reason);
+    for (const resolve of this.mediaPending.values()) resolve({ ok: false, error: { code: 'offline', message: 'connection closed' } });
+    this.mediaPending.clear();
     if (this.closedByUser || this.opts.reconnect === false || !shouldReconnect(code)) {
       this.setState('closed');
       for (const p of this.pending.values()) p.resolve({ ok: false, error: { code: 'unavailable', message: `connection closed (${code} ${reason})` } });
@@ -311,6 +325,21 @@ export class HubClient {
     return new Promise((resolve) => {
       this.pending.set(id, { id, frame, resolve: resolve as (r: CommandOutcome<unknown>) => void });
       this.sendRaw(frame);
+    });
+  }
+
+  /**
+   * Sends an SFU signalling request (shapes in shared/media/signalling.ts) and resolves with its result.
+   * Media requests are not resent after a reconnect: media state is rebuilt from scratch instead.
+   */
+  media(request: { type: string } & Record<string, unknown>): Promise<MediaResponse['result']> {
+    const id = `${this.session}.m${(this.counter += 1)}`;
+    return new Promise((resolve) => {
+      if (!this.sendRaw(encodeJson(Op.MediaRequest, { id, request }))) {
+        resolve({ ok: false, error: { code: 'offline', message: 'not connected' } });
+        return;
+      }
+      this.mediaPending.set(id, resolve);
     });
   }
 

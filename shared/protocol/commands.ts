@@ -51,6 +51,7 @@ export const CommandArgs = {
   'hand.lower': z.object({ userId: Id.optional() }).strict(),
   'floor.grant': z.object({ userId: Id }).strict(),
   'floor.revoke': z.object({ userId: Id }).strict(),
+  'stage.pin': z.object({ userId: Id.nullable() }).strict(),
   'agenda.add': z
     .object({
       title: Text(Limits.agendaTitle),
@@ -113,6 +114,7 @@ export interface CommandResults {
   'hand.lower': Record<string, never>;
   'floor.grant': Record<string, never>;
   'floor.revoke': Record<string, never>;
+  'stage.pin': Record<string, never>;
   'agenda.add': { itemId: string };
   'agenda.update': Record<string, never>;
   'agenda.move': Record<string, never>;

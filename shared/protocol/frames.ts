@@ -10,7 +10,10 @@ import { Op } from './opcodes.ts';
 export type Frame =
   | { op: typeof Op.Sync; doc: string; message: Uint8Array }
   | { op: typeof Op.Awareness; update: Uint8Array }
-  | { op: typeof Op.Hello | typeof Op.Welcome | typeof Op.Command | typeof Op.Result | typeof Op.Event; json: unknown };
+  | { op: JsonOp; json: unknown };
+
+/** Opcodes whose payload is one JSON value. */
+export type JsonOp = typeof Op.Hello | typeof Op.Welcome | typeof Op.Command | typeof Op.Result | typeof Op.Event | typeof Op.MediaRequest | typeof Op.MediaResponse;
 
 /** Why a frame could not be decoded. */
 export type FrameError = { error: 'unknown-opcode'; op: number } | { error: 'malformed'; detail: string };
@@ -33,7 +36,7 @@ export function encodeAwareness(update: Uint8Array): Uint8Array {
 }
 
 /** Encodes a frame with a JSON payload. */
-export function encodeJson(op: typeof Op.Hello | typeof Op.Welcome | typeof Op.Command | typeof Op.Result | typeof Op.Event, payload: unknown): Uint8Array {
+export function encodeJson(op: JsonOp, payload: unknown): Uint8Array {
   const e = encoding.createEncoder();
   encoding.writeVarUint(e, op);
   encoding.writeVarString(e, JSON.stringify(payload));
@@ -61,7 +64,9 @@ export function decodeFrame(bytes: Uint8Array): Frame | FrameError {
       case Op.Welcome:
       case Op.Command:
       case Op.Result:
-      case Op.Event: {
+      case Op.Event:
+      case Op.MediaRequest:
+      case Op.MediaResponse: {
         const text = decoding.readVarString(d);
         if (decoding.hasContent(d)) return { error: 'malformed', detail: 'trailing bytes' };
         return { op, json: JSON.parse(text) as unknown };

@@ -70,6 +70,18 @@ export const ResultSchema = z.discriminatedUnion('ok', [
 ]);
 export type Result = z.infer<typeof ResultSchema>;
 
+/** An SFU request frame: the request itself is validated against shared/media/signalling.ts's schema. */
+export const MediaRequestEnvelopeSchema = z.object({ id: z.string().min(1).max(Limits.commandIdLength), request: z.unknown() });
+/** The answer to an SFU request. */
+export const MediaResponseSchema = z.object({
+  id: z.string(),
+  result: z.discriminatedUnion('ok', [
+    z.object({ ok: z.literal(true), data: z.unknown() }),
+    z.object({ ok: z.literal(false), error: z.object({ code: z.string(), message: z.string() }) }),
+  ]),
+});
+export type MediaResponse = z.infer<typeof MediaResponseSchema>;
+
 /** Server events: things the server tells one session outside the shared documents. */
 export const EventSchema = z.discriminatedUnion('type', [
   /** A fresh session token, pushed before the current one expires. */

@@ -18,11 +18,15 @@ export const Op = {
   Result: 5,
   /** A server event (JSON). Server to client. */
   Event: 6,
+  /** An SFU signalling request (JSON `{ id, request }`, request from shared/media/signalling.ts). Client to server. */
+  MediaRequest: 7,
+  /** The answer to an SFU request (JSON `{ id, result }`). Server to client. */
+  MediaResponse: 8,
 } as const;
 
 export type Opcode = (typeof Op)[keyof typeof Op];
 
 /** Opcodes a client may send. Anything else from a client is refused with CloseCode.ProtocolViolation. */
-export const CLIENT_OPCODES: ReadonlySet<number> = new Set([Op.Sync, Op.Awareness, Op.Hello, Op.Command]);
+export const CLIENT_OPCODES: ReadonlySet<number> = new Set([Op.Sync, Op.Awareness, Op.Hello, Op.Command, Op.MediaRequest]);
 /** Opcodes only the server sends. */
-export const SERVER_OPCODES: ReadonlySet<number> = new Set([Op.Sync, Op.Awareness, Op.Welcome, Op.Result, Op.Event]);
+export const SERVER_OPCODES: ReadonlySet<number> = new Set([Op.Sync, Op.Awareness, Op.Welcome, Op.Result, Op.Event, Op.MediaResponse]);
