@@ -15,6 +15,8 @@ import { createApi } from './http/api.ts';
 import { startTransport, type Transport } from './transport/uws.ts';
 import { seedDemo, type DemoLink } from './demo/seed.ts';
 import { MediaService } from './media/MediaService.ts';
+import { identityRoutes } from './http/routes/identity.ts';
+import { protocolRoutes } from './http/routes/protocol.ts';
 
 /** Largest HTTP request body (documents are the largest). */
 const MAX_BODY_BYTES = 25 * 1024 * 1024;
@@ -43,7 +45,7 @@ export async function startHub(config: Config, opts: { log?: Logger; storage?: S
   const hub = new Hub(config, storage, tokens, log, metrics, media);
   let ready = false;
   let publicUrl = config.publicUrl ?? '';
-  const api = createApi(hub, { publicUrl: () => publicUrl, ready: () => ready });
+  const api = createApi(hub, { publicUrl: () => publicUrl, ready: () => ready }, [identityRoutes, protocolRoutes]);
   const transport: Transport = await startTransport(
     {
       host: config.host,

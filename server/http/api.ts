@@ -23,10 +23,24 @@ const CreateMeetingSchema = z.object({
   startsAt: z.string().datetime({ offset: true }),
 });
 
-type Route = { method: string; pattern: RegExp; handler: (req: HttpRequest, m: string[]) => Promise<HttpResponse> };
+/** One HTTP route: a method, a path pattern and its handler (match groups are passed on). */
+export type Route = { method: string; pattern: RegExp; handler: (req: HttpRequest, m: string[]) => Promise<HttpResponse> };
 
-/** Builds the HTTP request handler of a hub. */
-export function createApi(hub: Hub, opts: { publicUrl: () => string; ready: () => boolean }): (req: HttpRequest) => Promise<HttpResponse> {
+/** What route modules share: the hub, auth helpers and body parsing. */
+export interface HttpContext {
+  hub: Hub;
+  publicUrl: () => string;
+  /** The caller's session claims from `Authorization: Bearer`, or null. */
+  bearer(req: HttpRequest): Promise<SessionClaims | null>;
+  /** The caller's claims if they organize meeting `id`, else the 401/403 response to send. */
+  organizerOf(req: HttpRequest, id: string): Promise<SessionClaims | HttpResponse>;
+  /** The JSON body validated by a schema, else the 400/422 response to send. */
+  body<T>(req: HttpRequest, schema: z.ZodType<T>): T | HttpResponse;
+  isResponse(v: unknown): v is HttpResponse;
+}
+
+/** Builds the helpers route modules use. */
+export function createHttpContext(hub: Hub, publicUrl: () => string): HttpContext {
   async function bearer(req: HttpRequest): Promise<SessionClaims | null> {
     const h = req.headers['authorization'] ?? '';
     const m = /^Bearer (.+)$/.exec(h);
@@ -34,28 +48,40 @@ export function createApi(hub: Hub, opts: { publicUrl: () => string; ready: () =
     const v = await hub.tokens.verify(m[1]);
     return v.ok ? v.claims : null;
   }
+  return {
+    hub,
+    publicUrl,
+    bearer,
+    async organizerOf(req, id) {
+      const c = await bearer(req);
+      if (!c) return problem(401, 'A valid session token is required (Authorization: Bearer ...).');
+      if (c.role !== 'organizer' || c.meetingId !== id) return problem(403, 'Only the organizer of this meeting may do this.');
+      return c;
+    },
+    body<T>(req: HttpRequest, schema: z.ZodType<T>): T | HttpResponse {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(req.body.toString('utf8') || '{}');
+      } catch {
+        return problem(400, 'The request body is not valid JSON.');
+      }
+      const p = schema.safeParse(raw);
+      if (!p.success) return problem(422, 'The request is invalid.', p.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+      return p.data;
+    },
+    isResponse: (v: unknown): v is HttpResponse => typeof v === 'object' && v !== null && 'status' in v && typeof (v as { status: unknown }).status === 'number',
+  };
+}
 
-  /** The caller's claims if they are the organizer of meeting `id`. */
-  async function organizerOf(req: HttpRequest, id: string): Promise<SessionClaims | HttpResponse> {
-    const c = await bearer(req);
-    if (!c) return problem(401, 'A valid session token is required (Authorization: Bearer ...).');
-    if (c.role !== 'organizer' || c.meetingId !== id) return problem(403, 'Only the organizer of this meeting may do this.');
-    return c;
-  }
-
-  function body<T>(req: HttpRequest, schema: z.ZodType<T>): T | HttpResponse {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(req.body.toString('utf8') || '{}');
-    } catch {
-      return problem(400, 'The request body is not valid JSON.');
-    }
-    const p = schema.safeParse(raw);
-    if (!p.success) return problem(422, 'The request is invalid.', p.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
-    return p.data;
-  }
-
-  const isResponse = (v: unknown): v is HttpResponse => typeof v === 'object' && v !== null && 'status' in v && typeof (v as { status: unknown }).status === 'number';
+/** Builds the HTTP request handler of a hub: the core routes, then each module's routes. */
+export function createApi(
+  hub: Hub,
+  opts: { publicUrl: () => string; ready: () => boolean },
+  modules: ((ctx: HttpContext) => Route[])[] = [],
+): (req: HttpRequest) => Promise<HttpResponse> {
+  const ctx = createHttpContext(hub, opts.publicUrl);
+  const { bearer, organizerOf, isResponse } = ctx;
+  const body = <T>(req: HttpRequest, schema: z.ZodType<T>) => ctx.body(req, schema);
 
   const routes: Route[] = [
     { method: 'GET', pattern: /^\/healthz$/, handler: async () => json(200, { ok: true }) },
@@ -190,7 +216,7 @@ export function createApi(hub: Hub, opts: { publicUrl: () => string; ready: () =
         if (isResponse(c)) return c;
         const m = await hub.getMeeting(id!);
         if (!m) return problem(404, 'No such meeting.');
-        return json(200, { ledgerHead: m.voting.ledgerHead, auditHead: m.voting.auditHead, ballots: m.voting.ballots, audit: m.voting.audit });
+        return json(200, { ledgerHead: m.voting.ledgerHead, auditHead: m.audit.head, ballots: m.voting.ballots, audit: m.audit.all });
       },
     },
     {
@@ -205,6 +231,8 @@ export function createApi(hub: Hub, opts: { publicUrl: () => string; ready: () =
       },
     },
   ];
+
+  routes.push(...modules.flatMap((m) => m(ctx)));
 
   return async (req) => {
     for (const r of routes) {

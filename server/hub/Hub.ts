@@ -13,6 +13,8 @@ import type { HubSocket } from '../transport/socket.ts';
 import { Meeting, type MeetingOptions } from '../meeting/Meeting.ts';
 import { Session } from './Session.ts';
 import type { MediaService, MediaStatus } from '../media/MediaService.ts';
+import type { MessageGateway } from '../messaging/MessageGateway.ts';
+import { DevGateway } from '../messaging/DevGateway.ts';
 
 const MAX_REMEMBERED_SESSIONS = 100_000;
 
@@ -28,6 +30,8 @@ export class Hub {
   private readonly generations = new Map<string, number>();
   private readonly sessions = new Set<Session>();
   private stopping = false;
+  /** How the hub reaches people outside meetings (the development gateway unless app.ts configures another). */
+  messages: MessageGateway;
 
   constructor(
     readonly config: Config,
@@ -36,7 +40,9 @@ export class Hub {
     readonly log: Logger,
     readonly metrics: HubMetrics,
     readonly media: MediaService,
-  ) {}
+  ) {
+    this.messages = new DevGateway(log.child({ component: 'messages' }));
+  }
 
   private get meetingOptions(): MeetingOptions {
     return {

@@ -33,6 +33,7 @@ import { commandHandlers, type CommandContext, type Outcome } from './commands.t
 import { syncParticipants, recomputeQuorum } from './participants.ts';
 import type { MeetingSession } from './MeetingSession.ts';
 import { Voting } from './Voting.ts';
+import { AuditLog } from './AuditLog.ts';
 import type { AuditRecord, LedgerRecord } from '../storage/Storage.ts';
 
 /** Transaction origin of updates replayed from storage: not logged again. */
@@ -67,6 +68,7 @@ export class Meeting {
   readonly awareness: awarenessProtocol.Awareness;
   readonly sessions = new Set<MeetingSession>();
   readonly voting: Voting;
+  readonly audit: AuditLog;
   private pendingUpdates = new Map<DocName, Uint8Array[]>();
   private pendingResults: PendingResult[] = [];
   private readonly inflight = new Map<string, PendingResult>();
@@ -98,6 +100,7 @@ export class Meeting {
     audit: AuditRecord[],
   ) {
     const meeting = this;
+    this.audit = new AuditLog(record.id, audit);
     this.voting = new Voting(
       {
         id: record.id,
@@ -110,7 +113,7 @@ export class Meeting {
         change: (doc, fn) => doc.transact(fn, SYSTEM),
       },
       ledger,
-      audit,
+      this.audit,
     );
     this.docs = Object.fromEntries(DOC_NAMES.map((n) => [n, new Y.Doc({ gc: n !== 'drafts' })])) as Record<DocName, Y.Doc>;
     this.awareness = new awarenessProtocol.Awareness(new Y.Doc());
@@ -402,7 +405,8 @@ export class Meeting {
     if (this.pendingUpdates.has('participants')) this.voting.presenceChanged();
     this.voting.refreshTallies(Date.now());
     this.flushScheduled = false;
-    const { ballots, audit } = this.voting.takePending();
+    const ballots = this.voting.takePending();
+    const audit = this.audit.takePending();
     const updates = this.pendingUpdates;
     const results = this.pendingResults;
     this.pendingUpdates = new Map();

@@ -10,8 +10,9 @@ import { canonicalJson } from '../../shared/canonical.ts';
 import { Layout, QuestionRecordSchema, ParticipantSchema, type QuestionRecord, type TallyRecord } from '../../shared/docs.ts';
 import type { QuestionSettingsSchema, Receipt, CommandError } from '../../shared/protocol/index.ts';
 import { tally, toReport, validateChoice, computeQuorum, mayVote, parseAmount, formatAmount, type RegisterEntry, type TallyReport } from '../../shared/voting/index.ts';
-import type { AuditRecord, LedgerRecord, RegisterRow } from '../storage/Storage.ts';
-import { GENESIS, auditBody, ballotBody, chainHash, sha256 } from '../ledger/chain.ts';
+import type { LedgerRecord, RegisterRow } from '../storage/Storage.ts';
+import type { AuditLog } from './AuditLog.ts';
+import { GENESIS, ballotBody, chainHash, sha256 } from '../ledger/chain.ts';
 
 /** Settings of a question as the organizer sends them. */
 export type QuestionSettings = z.output<typeof QuestionSettingsSchema>;
@@ -31,18 +32,15 @@ export interface VotingHost {
 /** The voting state of a meeting. */
 export class Voting {
   private readonly ledger: LedgerRecord[];
-  private readonly auditLog: AuditRecord[];
   private pendingBallots: LedgerRecord[] = [];
-  private pendingAudit: AuditRecord[] = [];
   private readonly dirty = new Set<string>();
 
   constructor(
     private readonly host: VotingHost,
     ledger: LedgerRecord[],
-    audit: AuditRecord[],
+    private readonly audit: AuditLog,
   ) {
     this.ledger = ledger;
-    this.auditLog = audit;
   }
 
   /** The ledger's head hash (GENESIS when empty). */
@@ -50,28 +48,17 @@ export class Voting {
     return this.ledger.at(-1)?.hash ?? GENESIS;
   }
 
-  /** The audit log's head hash. */
-  get auditHead(): string {
-    return this.auditLog.at(-1)?.hash ?? GENESIS;
-  }
-
   /** All ballots, in ledger order (read-only). */
   get ballots(): readonly LedgerRecord[] {
     return this.ledger;
   }
 
-  /** All audit records, in order (read-only). */
-  get audit(): readonly AuditRecord[] {
-    return this.auditLog;
-  }
-
   // ---- durability hooks used by the meeting's flush ---------------------------------------
 
-  /** Takes the ballots and audit records appended since the last flush. */
-  takePending(): { ballots: LedgerRecord[]; audit: AuditRecord[] } {
-    const out = { ballots: this.pendingBallots, audit: this.pendingAudit };
+  /** Takes the ballots appended since the last flush. */
+  takePending(): LedgerRecord[] {
+    const out = this.pendingBallots;
     this.pendingBallots = [];
-    this.pendingAudit = [];
     return out;
   }
 
@@ -87,19 +74,6 @@ export class Voting {
       if (q) this.publishTally(q, now);
     }
     this.dirty.clear();
-  }
-
-  // ---- audit --------------------------------------------------------------------------------
-
-  /** Appends a legally relevant event to the audit log (durable with the current flush). */
-  record(type: string, data: unknown, at: number): AuditRecord {
-    const seq = this.auditLog.length + 1;
-    const prev = this.auditHead;
-    const hash = chainHash(prev, auditBody(this.host.id, { seq, type, data, at }));
-    const r: AuditRecord = { seq, type, data, at, prev, hash };
-    this.auditLog.push(r);
-    this.pendingAudit.push(r);
-    return r;
   }
 
   // ---- questions ----------------------------------------------------------------------------
@@ -149,7 +123,7 @@ export class Voting {
       published: false,
     };
     this.save(q);
-    this.record('question.created', { questionId: id, itemId: s.itemId, version, question: s.question, mode: s.mode, results: s.results }, now);
+    this.audit.record('question.created', { questionId: id, itemId: s.itemId, version, question: s.question, mode: s.mode, results: s.results }, now);
     return { questionId: id, version };
   }
 
@@ -161,7 +135,7 @@ export class Voting {
     const invalidated = new Set(this.ledger.filter((b) => b.questionId === q.id && b.version !== version).map((b) => b.row)).size;
     const { absentee: _a, ...rest } = q;
     this.save({ ...rest, ...(s.absentee ? { absentee: s.absentee } : {}), itemId: s.itemId, question: s.question, mode: s.mode, results: s.results, minOpenSeconds: s.minOpenSeconds, version });
-    this.record('question.edited', { questionId: q.id, version, previousVersion: q.version, invalidatedBallots: invalidated }, now);
+    this.audit.record('question.edited', { questionId: q.id, version, previousVersion: q.version, invalidatedBallots: invalidated }, now);
     return { version, invalidated };
   }
 
@@ -170,7 +144,7 @@ export class Voting {
     if (q.status !== 'draft' || this.ledger.some((b) => b.questionId === q.id)) return refuse('conflict', 'Only a draft question without ballots can be removed; cancel it instead.');
     this.host.change(this.host.docs.agenda, () => Layout.questions(this.host.docs.agenda).delete(q.id));
     this.host.change(this.host.docs.tallies, () => Layout.tallies(this.host.docs.tallies).delete(q.id));
-    this.record('question.removed', { questionId: q.id }, now);
+    this.audit.record('question.removed', { questionId: q.id }, now);
     return null;
   }
 
@@ -180,7 +154,7 @@ export class Voting {
   open(q: QuestionRecord, now: number): Refusal | null {
     if (q.status !== 'draft') return refuse('conflict', `The vote is ${q.status}; only a draft can be opened.`);
     this.save({ ...q, status: 'open', openedAt: now });
-    this.record('vote.opened', { questionId: q.id, version: q.version, quorum: this.quorumJson(q) }, now);
+    this.audit.record('vote.opened', { questionId: q.id, version: q.version, quorum: this.quorumJson(q) }, now);
     return null;
   }
 
@@ -197,7 +171,7 @@ export class Voting {
     const closed: QuestionRecord = { ...q, status: 'closed', closedAt: now };
     this.save(closed);
     const report = this.report(closed);
-    this.record('vote.closed', { questionId: q.id, version: q.version, report, ledgerHead: this.ledgerHead, ballots: this.current(q).length }, now);
+    this.audit.record('vote.closed', { questionId: q.id, version: q.version, report, ledgerHead: this.ledgerHead, ballots: this.current(q).length }, now);
     return { outcome: report.outcome };
   }
 
@@ -205,7 +179,7 @@ export class Voting {
   cancel(q: QuestionRecord, reason: string, now: number): Refusal | null {
     if (q.status === 'closed' || q.status === 'cancelled') return refuse('conflict', `The vote is already ${q.status}.`);
     this.save({ ...q, status: 'cancelled', closedAt: now, cancelReason: reason });
-    this.record('vote.cancelled', { questionId: q.id, reason }, now);
+    this.audit.record('vote.cancelled', { questionId: q.id, reason }, now);
     return null;
   }
 
@@ -214,7 +188,7 @@ export class Voting {
     if (q.status !== 'closed') return refuse('conflict', 'Results can be published after the vote is closed.');
     if (q.published) return null;
     this.save({ ...q, published: true });
-    this.record('vote.published', { questionId: q.id }, now);
+    this.audit.record('vote.published', { questionId: q.id }, now);
     return null;
   }
 
@@ -258,7 +232,7 @@ export class Voting {
       const rec: LedgerRecord = { ...base, prev, hash };
       this.ledger.push(rec);
       this.pendingBallots.push(rec);
-      this.record('ballot.accepted', { questionId: q.id, row: e.id, seq, hash, absentee: !inMeeting, ...(q.mode === 'open' ? { choice: args.choice } : {}) }, now);
+      this.audit.record('ballot.accepted', { questionId: q.id, row: e.id, seq, hash, absentee: !inMeeting, ...(q.mode === 'open' ? { choice: args.choice } : {}) }, now);
       return { questionId: q.id, row: e.id, seq, hash };
     });
     this.dirty.add(q.id);

@@ -259,7 +259,7 @@ export const commandHandlers: { [T in CommandType]: Handler<T> } = {
       Layout.people(doc).set(userId, { ...rest, status: 'admitted', changedAt: ctx.now });
       recomputeQuorum(doc, ctx.meeting.register);
     });
-    ctx.meeting.voting.record('participant.admitted', { userId, rows: p.rows, weight: p.weight, method: p.method ?? 'invitation-link', by: ctx.session.userId }, ctx.now);
+    ctx.meeting.audit.record('participant.admitted', { userId, rows: p.rows, weight: p.weight, method: p.method ?? 'invitation-link', by: ctx.session.userId }, ctx.now);
     return ok({});
   },
 
@@ -274,7 +274,7 @@ export const commandHandlers: { [T in CommandType]: Handler<T> } = {
       Layout.people(participants).set(userId, { ...p, status: 'removed', reason, changedAt: ctx.now });
       recomputeQuorum(participants, ctx.meeting.register);
     });
-    ctx.meeting.voting.record('participant.removed', { userId, reason, by: ctx.session.userId }, ctx.now);
+    ctx.meeting.audit.record('participant.removed', { userId, reason, by: ctx.session.userId }, ctx.now);
     transact(ctx, queue, () => {
       removeHand(queue, userId);
       Layout.floor(queue).delete(userId);
@@ -289,7 +289,7 @@ export const commandHandlers: { [T in CommandType]: Handler<T> } = {
     if (denied) return denied;
     const agenda = ctx.meeting.docs.agenda;
     transact(ctx, agenda, () => Layout.meeting(agenda).set('status', status));
-    ctx.meeting.voting.record('meeting.status', { status, by: ctx.session.userId }, ctx.now);
+    ctx.meeting.audit.record('meeting.status', { status, by: ctx.session.userId }, ctx.now);
     return ok({});
   },
 
