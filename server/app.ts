@@ -15,6 +15,10 @@ import { createApi } from './http/api.ts';
 import { startTransport, type Transport } from './transport/uws.ts';
 import { seedDemo, type DemoLink } from './demo/seed.ts';
 import { MediaService } from './media/MediaService.ts';
+import { RedisLog, clusterStorage } from './storage/RedisLog.ts';
+import { Cluster } from './cluster/Cluster.ts';
+import { ClusterCoordinator } from './cluster/ClusterCoordinator.ts';
+import { ClusterMetrics } from './cluster/metrics.ts';
 import { identityRoutes } from './http/routes/identity.ts';
 import { protocolRoutes } from './http/routes/protocol.ts';
 
@@ -38,11 +42,25 @@ export interface HubServer {
 /** Starts a hub with the given config. */
 export async function startHub(config: Config, opts: { log?: Logger; storage?: Storage } = {}): Promise<HubServer> {
   const log = opts.log ?? createLogger(config.logLevel);
-  const storage = opts.storage ?? new SqliteStorage(path.join(config.dataDir, 'hub.sqlite'), { synchronous: config.sqliteSynchronous });
+  const sqlite = opts.storage ?? new SqliteStorage(path.join(config.dataDir, 'hub.sqlite'), { synchronous: config.sqliteSynchronous });
+  // In a cluster the live meeting log lives in Redis, where every hub reads it; other records stay in the shared base storage.
+  const redisLog = config.redisUrl ? new RedisLog(config.redisUrl) : null;
+  const storage = redisLog ? clusterStorage(sqlite, redisLog) : sqlite;
+  await redisLog?.ready();
   const tokens = await TokenService.open(config.dataDir, config.tokenTtlSeconds);
   const metrics = new HubMetrics();
   const media = await MediaService.start(config, log);
   const hub = new Hub(config, storage, tokens, log, metrics, media);
+  if (config.redisUrl && redisLog) {
+    const cluster = new Cluster(config.redisUrl, log.child({ component: 'cluster' }));
+    hub.coordinator = new ClusterCoordinator(cluster, redisLog, new ClusterMetrics(metrics.registry), log.child({ component: 'cluster' }), {
+      evict: (m) => hub.evict(m),
+      load: (id) => hub.getMeeting(id),
+      loaded: (id) => hub.loadedMeeting(id),
+    });
+    await hub.coordinator.start();
+    log.info({ instance: cluster.instanceId }, 'cluster mode: meetings are owned by lease in Redis');
+  }
   let ready = false;
   let publicUrl = config.publicUrl ?? '';
   const api = createApi(hub, { publicUrl: () => publicUrl, ready: () => ready }, [identityRoutes, protocolRoutes]);

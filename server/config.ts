@@ -44,6 +44,33 @@ const EnvSchema = z.object({
   MEDIASOUP_CACHE_DIR: z.string().optional(),
   XDG_CACHE_HOME: z.string().optional(),
   MAX_SPEAKERS: int(3),
+  // Identity and messaging (server/identity, server/messaging).
+  MESSAGES_DEV: z.enum(['on', 'off']).default('on'),
+  MESSAGES_TIMEOUT_MS: int(15_000),
+  SMTP_HOST: z.string().optional(),
+  SMTP_PORT: int(587),
+  SMTP_SECURE: z.enum(['on', 'off']).default('off'),
+  SMTP_REQUIRE_TLS: z.enum(['on', 'off']).default('on'),
+  SMTP_USER: z.string().optional(),
+  SMTP_PASSWORD: z.string().optional(),
+  SMTP_FROM: z.string().default('Agora Meet <no-reply@localhost>'),
+  SMS_URL: z.string().url().optional(),
+  SMS_TOKEN: z.string().optional(),
+  SMS_SENDER: z.string().max(32).optional(),
+  IDP_JWKS_URL: z.string().url().optional(),
+  IDP_ISSUER: z.string().optional(),
+  IDP_AUDIENCE: z.string().optional(),
+  IDP_CLAIM: z.enum(['inn', 'email', 'phone']).default('inn'),
+  IDP_ALGORITHMS: z.string().default('RS256,PS256,ES256,EdDSA'),
+  IDP_LABEL: z.string().max(100).default('External identity provider'),
+  CODE_TTL_SECONDS: int(300),
+  CODE_MAX_ATTEMPTS: int(5),
+  CODE_WINDOW_SECONDS: int(900),
+  CODE_MAX_PER_ROW: int(3),
+  CODE_MAX_PER_ADDRESS: int(3),
+  IDENTITY_RATE_PER_MINUTE: int(60),
+  KEY_CHALLENGE_TTL_SECONDS: int(120),
+  POA_MAX_BYTES: int(10 * 1024 * 1024),
 });
 
 /** The hub's configuration. Tests build one with `loadConfig({...overrides})`. */
@@ -82,6 +109,43 @@ export interface Config {
     maxSpeakers: number;
   };
   redisUrl: string | undefined;
+  /** How the hub reaches people: real channels where configured, the development gateway elsewhere. */
+  messages: MessagesConfig;
+  /** Validation of participants (server/identity). */
+  identity: IdentityConfig;
+}
+
+/** Message channels. A channel with no adapter configured uses the development gateway when `dev` is on, else refuses to send. */
+export interface MessagesConfig {
+  dev: boolean;
+  /** Per message, for SMTP and the SMS gateway. */
+  timeoutMs: number;
+  smtp: { host: string; port: number; secure: boolean; requireTls: boolean; user: string | undefined; password: string | undefined; from: string } | null;
+  sms: { url: string; token: string | undefined; sender: string | undefined } | null;
+}
+
+/** Identity settings: the external identity provider (or null), one-time codes, key challenges, powers of attorney. */
+export interface IdentityConfig {
+  idp: {
+    jwksUrl: string;
+    issuer: string | undefined;
+    audience: string | undefined;
+    /** The token claim matched against the register column of the same name. */
+    claim: 'inn' | 'email' | 'phone';
+    algorithms: string[];
+    /** Shown on the login screen, e.g. "Госуслуги". */
+    label: string;
+  } | null;
+  codeTtlSeconds: number;
+  codeMaxAttempts: number;
+  /** Rate limits of one-time codes: at most so many codes per register row and per address in this window. */
+  codeWindowSeconds: number;
+  codeMaxPerRow: number;
+  codeMaxPerAddress: number;
+  /** Requests per minute from one remote address to the public login endpoints. */
+  ratePerMinute: number;
+  keyChallengeTtlSeconds: number;
+  powerOfAttorneyMaxBytes: number;
 }
 
 /** Builds the config from the environment (or from the given variables), refusing invalid values with a readable error. */
@@ -124,5 +188,41 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxSpeakers: e.MAX_SPEAKERS,
     },
     redisUrl: e.REDIS_URL,
+    messages: {
+      dev: e.MESSAGES_DEV === 'on',
+      timeoutMs: e.MESSAGES_TIMEOUT_MS,
+      smtp: e.SMTP_HOST
+        ? {
+            host: e.SMTP_HOST,
+            port: e.SMTP_PORT,
+            secure: e.SMTP_SECURE === 'on',
+            requireTls: e.SMTP_REQUIRE_TLS === 'on',
+            user: e.SMTP_USER,
+            password: e.SMTP_PASSWORD,
+            from: e.SMTP_FROM,
+          }
+        : null,
+      sms: e.SMS_URL ? { url: e.SMS_URL, token: e.SMS_TOKEN, sender: e.SMS_SENDER } : null,
+    },
+    identity: {
+      idp: e.IDP_JWKS_URL
+        ? {
+            jwksUrl: e.IDP_JWKS_URL,
+            issuer: e.IDP_ISSUER,
+            audience: e.IDP_AUDIENCE,
+            claim: e.IDP_CLAIM,
+            algorithms: e.IDP_ALGORITHMS.split(',').map((a) => a.trim()).filter((a) => a.length > 0),
+            label: e.IDP_LABEL,
+          }
+        : null,
+      codeTtlSeconds: e.CODE_TTL_SECONDS,
+      codeMaxAttempts: e.CODE_MAX_ATTEMPTS,
+      codeWindowSeconds: e.CODE_WINDOW_SECONDS,
+      codeMaxPerRow: e.CODE_MAX_PER_ROW,
+      codeMaxPerAddress: e.CODE_MAX_PER_ADDRESS,
+      ratePerMinute: e.IDENTITY_RATE_PER_MINUTE,
+      keyChallengeTtlSeconds: e.KEY_CHALLENGE_TTL_SECONDS,
+      powerOfAttorneyMaxBytes: e.POA_MAX_BYTES,
+    },
   };
 }

@@ -57,7 +57,10 @@ export const ParticipantSchema = z.object({
   /** Voting weight as a decimal string (rubles for creditors). */
   weight: z.string(),
   status: AdmissionSchema,
+  /** How the participant was validated (server/identity: invitation-link, one-time-code, external-idp, power-of-attorney, key-challenge, absentee-link). */
   method: z.string().optional(),
+  /** When the participant last passed validation. */
+  validatedAt: z.number().optional(),
   changedAt: z.number().optional(),
   reason: z.string().optional(),
 });
@@ -66,6 +69,22 @@ export type Participant = z.infer<typeof ParticipantSchema>;
 /** The live quorum (participants document, `quorum` map, key `current`). */
 export const QuorumSchema = z.object({ present: z.string(), total: z.string(), reached: z.boolean() });
 export type Quorum = z.infer<typeof QuorumSchema>;
+
+/**
+ * What the organizer's lobby shows about validation (participants document, `identity` map, key
+ * `summary`): counts only, since every participant holds this document; details are in the audit log.
+ */
+export const IdentitySummarySchema = z.object({
+  /** Validation attempts refused (wrong codes, reused links, bad signatures...). */
+  refusals: z.number(),
+  lastRefusalAt: z.number().nullable(),
+  /** Powers of attorney waiting for the organizer's review. */
+  pendingPowers: z.number(),
+  /** When the notice was published (absent before). */
+  noticePublishedAt: z.number().optional(),
+  updatedAt: z.number(),
+});
+export type IdentitySummary = z.infer<typeof IdentitySummarySchema>;
 
 /** A raised hand (queue document, `hands` array, in order of raising). */
 export const HandSchema = z.object({ userId: z.string(), name: z.string(), at: z.number() });
@@ -112,7 +131,8 @@ export const QuestionRecordSchema = z.object({
   mode: VoteModeSchema,
   results: ResultsTimingSchema,
   minOpenSeconds: z.number(),
-  absentee: z.object({ from: z.number(), until: z.number() }).optional(),
+  /** Absentee window; `recast` lets an absentee ballot be replaced within it (otherwise it is final once cast). */
+  absentee: z.object({ from: z.number(), until: z.number(), recast: z.boolean().optional() }).optional(),
   /** SHA-256 of the canonical question definition: ballots are bound to it. */
   version: z.string(),
   status: VoteStatusSchema,
@@ -163,6 +183,8 @@ export const Layout = {
   agendaOrder: (d: Y.Doc) => d.getArray<string>('order'),
   people: (d: Y.Doc) => d.getMap<unknown>('people'),
   quorum: (d: Y.Doc) => d.getMap<unknown>('quorum'),
+  /** Participants document: `summary` is the IdentitySummary. */
+  identity: (d: Y.Doc) => d.getMap<unknown>('identity'),
   hands: (d: Y.Doc) => d.getArray<unknown>('hands'),
   floor: (d: Y.Doc) => d.getMap<unknown>('floor'),
   /** Queue document: `pinned` is the user id on everyone's stage, or null. */
@@ -241,6 +263,12 @@ export function readAnnotations(doc: Y.Doc, docId?: string): Annotation[] {
 /** Reads the live quorum, or null before the hub computed it. */
 export function readQuorum(doc: Y.Doc): Quorum | null {
   const p = QuorumSchema.safeParse(Layout.quorum(doc).get('current'));
+  return p.success ? p.data : null;
+}
+
+/** Reads the validation summary of the lobby, or null before anything happened. */
+export function readIdentitySummary(doc: Y.Doc): IdentitySummary | null {
+  const p = IdentitySummarySchema.safeParse(Layout.identity(doc).get('summary'));
   return p.success ? p.data : null;
 }
 

@@ -162,7 +162,7 @@ export function createApi(
         const parsed = parseRegisterCsv(req.body.toString('utf8'));
         if (!parsed.ok) return problem(422, 'The register was not imported: fix these rows and upload it again.', parsed.errors);
         await hub.storage.replaceRegister(id!, parsed.rows);
-        hub.loadedMeeting(id!)?.refreshRoster({ register: parsed.rows });
+        hub.rosterChanged(id!, { register: parsed.rows });
         return json(200, { imported: parsed.rows.length });
       },
     },

@@ -15,6 +15,7 @@ import { Session } from './Session.ts';
 import type { MediaService, MediaStatus } from '../media/MediaService.ts';
 import type { MessageGateway } from '../messaging/MessageGateway.ts';
 import { DevGateway } from '../messaging/DevGateway.ts';
+import type { ClusterCoordinator } from '../cluster/ClusterCoordinator.ts';
 
 const MAX_REMEMBERED_SESSIONS = 100_000;
 
@@ -32,6 +33,8 @@ export class Hub {
   private stopping = false;
   /** How the hub reaches people outside meetings (the development gateway unless app.ts configures another). */
   messages: MessageGateway;
+  /** Cluster ownership and routing, when the hub runs with REDIS_URL. */
+  coordinator: ClusterCoordinator | null = null;
 
   constructor(
     readonly config: Config,
@@ -106,6 +109,7 @@ export class Hub {
   /** Forgets a closed session. */
   sessionClosed(s: Session): void {
     this.sessions.delete(s);
+    this.coordinator?.sessionClosed(s.meetingId, s);
     this.metrics.connections.set(this.sessions.size);
     if (s.hello) {
       const key = `${s.userId}:${s.hello.session}`;
@@ -140,7 +144,10 @@ export class Hub {
     const record = await this.storage.getMeeting(id);
     if (!record) return null;
     const log = this.log.child({ meeting: id });
-    const m = await Meeting.load(record, this.storage, this.meetingOptions, log, this.metrics);
+    const placement = this.coordinator ? await this.coordinator.placement(id) : null;
+    const mode = placement?.mode ?? 'owner';
+    const m = await Meeting.load(record, this.storage, { ...this.meetingOptions, mode }, log, this.metrics);
+    if (this.coordinator) await this.coordinator.attach(m, placement?.mode === 'owner' ? placement.epoch : null);
     m.onIdle = (mm) => this.scheduleUnload(mm);
     m.onChange = (docs) => {
       if (docs.includes('queue')) this.media.syncFloor(m);
@@ -180,11 +187,29 @@ export class Hub {
   private async unload(m: Meeting): Promise<void> {
     this.unloadTimers.delete(m.id);
     if (m.sessions.size > 0 && !m.isBroken) return;
-    await m.close();
+    if (!m.isBroken && this.coordinator?.keepLoaded(m, this.config.unloadIdleMs)) {
+      this.scheduleUnload(m);
+      return;
+    }
+    await this.evict(m);
+  }
+
+  /** Closes a meeting's sessions (after its writes are durable) and drops it from memory. */
+  async evict(m: Meeting): Promise<void> {
+    this.cancelUnload(m.id);
+    await m.close(CloseCode.ServerShutdown);
+    await this.coordinator?.detach(m);
     this.media.closeRoom(m.id);
     if (this.meetings.get(m.id) === m) this.meetings.delete(m.id);
     this.metrics.meetings.set(this.meetings.size);
     m.log.info('meeting unloaded');
+  }
+
+  /** The roster or register of a meeting changed in storage: bring its live documents up to date. */
+  rosterChanged(meetingId: string, update: Parameters<Meeting['refreshRoster']>[0]): void {
+    const m = this.meetings.get(meetingId);
+    if (m && !m.isReplica) m.refreshRoster(update);
+    else this.coordinator?.rosterChanged(meetingId);
   }
 
   /** Graceful shutdown: refuse new sessions, close sessions with a named code, flush every meeting. */
@@ -193,8 +218,9 @@ export class Hub {
     for (const t of this.unloadTimers.values()) clearTimeout(t);
     this.unloadTimers.clear();
     for (const s of [...this.sessions]) s.close(CloseCode.ServerShutdown);
-    await Promise.all([...this.meetings.values()].map((m) => m.close(CloseCode.ServerShutdown)));
+    await Promise.all([...this.meetings.values()].map((m) => this.evict(m)));
     this.meetings.clear();
     this.media.close();
+    await this.coordinator?.stop();
   }
 }

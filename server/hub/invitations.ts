@@ -40,6 +40,35 @@ export async function createInvitation(
     usesLeft: opts.reusable ? null : 1,
     revokedAt: null,
   });
-  hub.loadedMeeting(meetingId)?.refreshRoster({ participant, name: inv.name });
+  hub.rosterChanged(meetingId, { participant, name: inv.name });
   return { userId, token, link: `${opts.publicUrl}/join?invite=${token}` };
+}
+
+// ---- links for validation (server/identity): purpose, single use, revocation --------------------
+
+/** What a link is for: joining the meeting (single use), or the absentee ballot (reusable until it expires). */
+export type LinkPurpose = 'join' | 'absentee';
+
+/** The URL a person opens; the client's /join and /absentee pages read `meeting` and the token. */
+export function linkUrl(publicUrl: string, meetingId: string, purpose: LinkPurpose, token: string): string {
+  const m = encodeURIComponent(meetingId);
+  return purpose === 'join' ? `${publicUrl}/join?meeting=${m}&invite=${token}` : `${publicUrl}/absentee?meeting=${m}&ballot=${token}`;
+}
+
+/** A new link token for an existing participant, bound to a register row (when sent for one), stored by hash with its purpose. */
+export async function issueLink(
+  hub: Hub,
+  meetingId: string,
+  userId: string,
+  opts: { purpose: LinkPurpose; row: string | null; expiresAt: number; publicUrl: string },
+): Promise<{ token: string; link: string; expiresAt: number }> {
+  const { token, hash } = newOpaqueToken();
+  await hub.storage.putInvitation({ tokenHash: hash, meetingId, userId, expiresAt: opts.expiresAt, usesLeft: opts.purpose === 'join' ? 1 : null, revokedAt: null });
+  await hub.storage.putInvitationLink({ tokenHash: hash, meetingId, userId, purpose: opts.purpose, row: opts.row, createdAt: Date.now() });
+  return { token, link: linkUrl(opts.publicUrl, meetingId, opts.purpose, token), expiresAt: opts.expiresAt };
+}
+
+/** Revokes every outstanding link of a participant (meeting and absentee links alike); returns how many. */
+export function revokeLinks(hub: Hub, meetingId: string, userId: string): Promise<number> {
+  return hub.storage.revokeInvitations(meetingId, userId, Date.now());
 }

@@ -38,6 +38,8 @@ import type { AuditRecord, LedgerRecord } from '../storage/Storage.ts';
 
 /** Transaction origin of updates replayed from storage: not logged again. */
 const RESTORE = Symbol('restore');
+/** Transaction origin of updates that came from the owner hub (on a replica): not logged, only fanned out. */
+const REMOTE = Symbol('remote');
 /** Transaction origin of changes the hub itself makes. */
 export const SYSTEM = Symbol('system');
 
@@ -49,6 +51,25 @@ export interface MeetingOptions {
   maxSpeakers: number;
   /** How many recent command results to keep for idempotent retries. */
   recentCommands: number;
+  /** Owner (applies commands, writes the log) or replica (forwards commands, mirrors the owner). */
+  mode?: 'owner' | 'replica';
+}
+
+/**
+ * What a meeting needs from the cluster (server/cluster/MeetingLink.ts). Absent on a single node.
+ * On the owner it publishes what became durable; on a replica it forwards what only the owner may do.
+ */
+export interface ClusterHooks {
+  /** Owner: these updates are durable; tell the replicas. */
+  published(entries: { doc: DocName; update: Uint8Array }[]): void;
+  /** Owner: a user's sessions on every hub must close. */
+  closeUser(userId: string, code: number): void;
+  /** Any: local presence changed; tell the other hubs. */
+  awareness(update: Uint8Array): void;
+  /** Replica: send a command to the owner; its result comes back as a frame for the session. */
+  forwardCommand(s: MeetingSession, env: CommandEnvelope): void;
+  /** Replica: send an organizer's edit of a collaborative document to the owner. */
+  forwardUpdate(s: MeetingSession, doc: DocName, update: Uint8Array): void;
 }
 
 interface PendingResult {
@@ -86,6 +107,8 @@ export class Meeting {
   onIdle: (m: Meeting) => void = () => {};
   /** Called after a durable change with the names of documents that changed. */
   onChange: (docs: DocName[]) => void = () => {};
+  /** The cluster link, when this hub is part of a cluster. */
+  cluster: ClusterHooks | null = null;
 
   private constructor(
     readonly record: MeetingRecord,
@@ -120,16 +143,18 @@ export class Meeting {
     this.awareness.setLocalState(null);
     for (const name of DOC_NAMES) {
       this.docs[name].on('update', (update: Uint8Array, origin: unknown) => {
-        if (origin === RESTORE) return;
+        if (origin === RESTORE || origin === REMOTE) return;
         let list = this.pendingUpdates.get(name);
         if (!list) this.pendingUpdates.set(name, (list = []));
         list.push(update);
         this.schedule();
       });
     }
-    this.awareness.on('update', ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }) => {
-      for (const id of [...added, ...updated, ...removed]) this.awarenessChanged.add(id);
+    this.awareness.on('update', ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
+      const changed = [...added, ...updated, ...removed];
+      for (const id of changed) this.awarenessChanged.add(id);
       this.scheduleAwareness();
+      if (origin !== REMOTE && this.cluster) this.cluster.awareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed));
     });
   }
 
@@ -164,13 +189,20 @@ export class Meeting {
     }
     for (const [doc, n] of state.sinceSnapshot) m.sinceSnapshot.set(doc, n);
     for (const c of state.commands) m.remember(c.key, c.result as WireResult);
-    m.initialize();
-    await m.drain();
+    if (opts.mode !== 'replica') {
+      m.initialize();
+      await m.drain();
+    }
     return m;
   }
 
   get id(): string {
     return this.record.id;
+  }
+
+  /** Whether this hub owns the meeting (applies commands) or mirrors it. */
+  get isReplica(): boolean {
+    return this.opts.mode === 'replica';
   }
 
   /** Writes the meeting's facts and roster into the documents where they are missing (first load, new invitees). */
@@ -202,6 +234,14 @@ export class Meeting {
     }, SYSTEM);
   }
 
+  /** Re-reads the roster, names and register from storage (another hub changed them). */
+  async reloadRoster(): Promise<void> {
+    const [register, roster] = await Promise.all([this.storage.listRegister(this.id), this.storage.listParticipants(this.id)]);
+    for (const p of roster) if (!this.names.has(p.userId)) this.names.set(p.userId, (await this.storage.getUser(p.userId))?.name ?? p.userId);
+    this.roster = roster;
+    this.refreshRoster({ register });
+  }
+
   /** Applies a change made by the hub itself (seeding, HTTP actions); it is logged and broadcast like any other. */
   systemChange(fn: (docs: Record<DocName, Y.Doc>) => void): Promise<void> {
     fn(this.docs);
@@ -222,10 +262,8 @@ export class Meeting {
     const people = this.docs.participants.getMap<unknown>('people');
     const p = people.get(s.userId) as { status?: string } | undefined;
     if (p && p.status === 'invited') {
-      this.docs.participants.transact(() => {
-        people.set(s.userId, { ...p, status: s.role === 'organizer' ? 'admitted' : 'lobby', changedAt: Date.now() });
-        recomputeQuorum(this.docs.participants, this.register);
-      }, SYSTEM);
+      // The same path on owner and replica: the owner applies it, a replica forwards it.
+      this.handleCommand(s, { id: `arrive.${s.awarenessClientId}`, type: 'participant.arrive', args: {} });
     }
     const states = [...this.awareness.getStates().keys()];
     if (states.length > 0) s.send(encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, states)));
@@ -248,6 +286,23 @@ export class Meeting {
   /** Closes every session of a user (removal, revoked access). */
   closeUser(userId: string, code: number): void {
     for (const s of [...this.sessions]) if (s.userId === userId) s.close(code);
+    if (!this.isReplica) this.cluster?.closeUser(userId, code);
+  }
+
+  /** Replica: applies updates the owner made durable, and fans them out to this hub's sessions. */
+  applyRemote(docName: string, update: Uint8Array): void {
+    if (!isDocName(docName)) return;
+    Y.applyUpdate(this.docs[docName], update, REMOTE);
+    const enc = encoding.createEncoder();
+    syncProtocol.writeUpdate(enc, update);
+    const frame = encodeSync(docName, encoding.toUint8Array(enc));
+    for (const s of this.sessions) s.send(frame);
+    this.onChange([docName]);
+  }
+
+  /** Applies another hub's presence update. */
+  applyRemoteAwareness(update: Uint8Array): void {
+    awarenessProtocol.applyAwarenessUpdate(this.awareness, update, REMOTE);
   }
 
   // ---- sync and awareness ------------------------------------------------------------------
@@ -277,7 +332,8 @@ export class Meeting {
           return CloseCode.BadFrame;
         }
         if (this.docSize(docName) + update.length > this.opts.maxDocBytes) return CloseCode.DocumentTooLarge;
-        Y.applyUpdate(doc, update, s);
+        if (this.isReplica) this.cluster?.forwardUpdate(s, docName, update);
+        else Y.applyUpdate(doc, update, s);
         return null;
       }
       default:
@@ -327,6 +383,10 @@ export class Meeting {
 
   /** Handles a parsed command envelope from a session: dedupe, validate, authorize, apply; answer after the flush. */
   handleCommand(s: MeetingSession, env: CommandEnvelope): void {
+    if (this.isReplica && this.cluster) {
+      this.cluster.forwardCommand(s, env);
+      return;
+    }
     const started = performance.now();
     const key = `${s.userId}:${env.id}`;
     const done = this.completed.get(key);
@@ -402,6 +462,13 @@ export class Meeting {
   /** Takes everything applied this tick, makes it durable in one write, then broadcasts and answers. */
   private flush(): void {
     if (!this.flushScheduled) return;
+    if (this.isReplica) {
+      // A replica never writes: its documents change only by the owner's updates.
+      if (this.pendingUpdates.size > 0) this.log.error({ docs: [...this.pendingUpdates.keys()] }, 'replica tried to change documents; dropped');
+      this.pendingUpdates.clear();
+      this.flushScheduled = false;
+      return;
+    }
     if (this.pendingUpdates.has('participants')) this.voting.presenceChanged();
     this.voting.refreshTallies(Date.now());
     this.flushScheduled = false;
@@ -451,7 +518,10 @@ export class Meeting {
       this.metrics.commandLatency.observe({ type: r.type, ok: String(r.outcome.ok) }, (performance.now() - r.started) / 1000);
       if (r.outcome.ok) for (const fx of r.effects) safely(this.log, fx);
     });
-    if (entries.length > 0) this.onChange(entries.map((e) => e.doc));
+    if (entries.length > 0) {
+      this.cluster?.published(entries);
+      this.onChange(entries.map((e) => e.doc));
+    }
   }
 
   /** A failed durable write: nobody is told "ok", and the meeting reloads from what is durable. */

@@ -176,6 +176,10 @@ export const commandHandlers: { [T in CommandType]: Handler<T> } = {
       documents: documents ?? item.documents,
     };
     transact(ctx, ctx.meeting.docs.agenda, () => Layout.agendaItems(ctx.meeting.docs.agenda).set(itemId, next));
+    // The protocol lists attached documents by hash; the audit log proves when each was attached and by whom.
+    for (const sha256 of new Set(next.documents)) {
+      if (!item.documents.includes(sha256)) ctx.meeting.audit.record('document.attached', { itemId, sha256, by: ctx.session.userId }, ctx.now);
+    }
     return ok({});
   },
 
@@ -260,6 +264,18 @@ export const commandHandlers: { [T in CommandType]: Handler<T> } = {
       recomputeQuorum(doc, ctx.meeting.register);
     });
     ctx.meeting.audit.record('participant.admitted', { userId, rows: p.rows, weight: p.weight, method: p.method ?? 'invitation-link', by: ctx.session.userId }, ctx.now);
+    return ok({});
+  },
+
+  'participant.arrive': (ctx) => {
+    const p = participant(ctx, ctx.session.userId);
+    if (!p) return refuse('not-found', 'No such participant.');
+    if (p.status !== 'invited') return ok({});
+    const doc = ctx.meeting.docs.participants;
+    transact(ctx, doc, () => {
+      Layout.people(doc).set(p.userId, { ...p, status: ctx.session.role === 'organizer' ? 'admitted' : 'lobby', changedAt: ctx.now });
+      recomputeQuorum(doc, ctx.meeting.register);
+    });
     return ok({});
   },
 

@@ -15,8 +15,12 @@ export class DevGateway implements MessageGateway {
     const s: SentMessage = { ...m, id: crypto.randomUUID(), at: Date.now() };
     this.sent.push(s);
     if (this.sent.length > KEEP) this.sent.shift();
-    // The development adapter exists to show messages; production adapters never log their text.
-    this.log.info({ channel: m.channel, to: m.to, purpose: m.purpose, subject: m.subject, text: m.text }, 'message (development gateway)');
+    // The development adapter exists to show messages; production adapters never log their text, and
+    // nothing logs a secret (a one-time code, a login link): those are only in the outbox.
+    this.log.info(
+      { channel: m.channel, to: m.to, purpose: m.purpose, subject: m.subject, text: m.sensitive ? '[secret: see the outbox]' : m.text },
+      'message (development gateway)',
+    );
     return s;
   }
 

@@ -14,6 +14,8 @@ export interface OutgoingMessage {
   /** What the message is for (e.g. 'invitation', 'login-code', 'signature-code'): for logs and the outbox. */
   purpose: string;
   meetingId?: string;
+  /** The text carries a secret (a login link, a one-time code): adapters must never write it to a log. */
+  sensitive?: boolean;
 }
 
 /** A sent message as the outbox shows it. */
@@ -27,4 +29,6 @@ export interface MessageGateway {
   send(m: OutgoingMessage): Promise<SentMessage>;
   /** Messages this gateway keeps for inspection (development adapter only; others return []). */
   outbox(meetingId?: string): SentMessage[];
+  /** Releases connections (SMTP pools). Optional: adapters without resources omit it. */
+  close?(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 /** Storage on one SQLite file (better-sqlite3, WAL): the embedded single-node default. */
 import Database from 'better-sqlite3';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type {
@@ -14,6 +15,17 @@ import type {
   RegisterRow,
   Storage,
   UserRecord,
+  SignatureCodeRecord,
+  SignatureCodeAttempt,
+  NoticeRecord,
+  InvitationLinkRecord,
+  LoginCodeRecord,
+  LoginCodeAttempt,
+  ParticipantKeyRecord,
+  KeyChallengeRecord,
+  KeyChallengeUse,
+  PowerOfAttorneyRecord,
+  PowerOfAttorneyReview,
 } from './Storage.ts';
 
 const SCHEMA = `
@@ -67,6 +79,8 @@ export class SqliteStorage implements Storage {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
     this.db.pragma('foreign_keys = ON');
+    // Several hub processes may share the file (a cluster on one machine): wait for each other's write locks.
+    this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
   }
 
@@ -274,6 +288,377 @@ export class SqliteStorage implements Storage {
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
+
+  // ---- the protocol: one-time signature codes (server/protocol) -------------------------------
+
+  private protocolTablesReady = false;
+
+  /** Creates the protocol's table on first use (kept apart from SCHEMA so this section stands alone). */
+  private protocolTables(): void {
+    if (this.protocolTablesReady) return;
+    this.db.exec(`
+CREATE TABLE IF NOT EXISTS signature_codes (
+  id TEXT PRIMARY KEY, meeting_id TEXT NOT NULL, user_id TEXT NOT NULL, manifest TEXT NOT NULL, channel TEXT NOT NULL,
+  sent_to TEXT NOT NULL, code_hash TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+  attempts INTEGER NOT NULL, used_at INTEGER, retired_at INTEGER);
+CREATE INDEX IF NOT EXISTS signature_codes_signer ON signature_codes (meeting_id, user_id, created_at);
+`);
+    this.protocolTablesReady = true;
+  }
+
+  async putSignatureCode(c: SignatureCodeRecord): Promise<void> {
+    this.protocolTables();
+    this.db.transaction(() => {
+      this.db
+        .prepare('UPDATE signature_codes SET retired_at = ? WHERE meeting_id = ? AND user_id = ? AND used_at IS NULL AND retired_at IS NULL')
+        .run(c.createdAt, c.meetingId, c.userId);
+      this.db
+        .prepare(
+          `INSERT INTO signature_codes (id, meeting_id, user_id, manifest, channel, sent_to, code_hash, created_at, expires_at, attempts, used_at, retired_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(c.id, c.meetingId, c.userId, c.manifest, c.channel, c.sentTo, c.codeHash, c.createdAt, c.expiresAt, c.attempts, c.usedAt, c.retiredAt);
+    })();
+  }
+
+  async recentSignatureCodes(meetingId: string, userId: string, since: number): Promise<SignatureCodeRecord[]> {
+    this.protocolTables();
+    const rows = this.db
+      .prepare('SELECT * FROM signature_codes WHERE meeting_id = ? AND user_id = ? AND created_at >= ? ORDER BY created_at DESC')
+      .all(meetingId, userId, since) as Row[];
+    return rows.map(toSignatureCode);
+  }
+
+  async spendSignatureCode(id: string, userId: string, candidateHash: string, now: number, maxAttempts: number): Promise<SignatureCodeAttempt> {
+    this.protocolTables();
+    return this.db.transaction((): SignatureCodeAttempt => {
+      const r = this.db.prepare('SELECT * FROM signature_codes WHERE id = ? AND user_id = ?').get(id, userId) as Row | undefined;
+      if (!r) return { status: 'unknown' };
+      const code = toSignatureCode(r);
+      if (code.usedAt !== null) return { status: 'used', code };
+      if (code.attempts >= maxAttempts) return { status: 'locked', code };
+      if (code.retiredAt !== null) return { status: 'retired', code };
+      if (now >= code.expiresAt) return { status: 'expired', code };
+      const a = Buffer.from(code.codeHash, 'hex');
+      const b = Buffer.from(candidateHash, 'hex');
+      if (a.length === b.length && crypto.timingSafeEqual(a, b)) {
+        this.db.prepare('UPDATE signature_codes SET used_at = ? WHERE id = ?').run(now, id);
+        return { status: 'confirmed', code: { ...code, usedAt: now } };
+      }
+      const attempts = code.attempts + 1;
+      const retiredAt = attempts >= maxAttempts ? now : null;
+      this.db.prepare('UPDATE signature_codes SET attempts = ?, retired_at = COALESCE(retired_at, ?) WHERE id = ?').run(attempts, retiredAt, id);
+      return { status: 'wrong', attemptsLeft: maxAttempts - attempts, code: { ...code, attempts, retiredAt } };
+    })();
+  }
+
+  // ---- identity: settings, notices, links, one-time codes, keys, powers of attorney (server/identity) ----
+
+  private identityTablesReady = false;
+
+  /** Creates the identity tables on first use (kept apart from SCHEMA so this section stands alone). */
+  private identityTables(): void {
+    if (this.identityTablesReady) return;
+    this.db.exec(`
+CREATE TABLE IF NOT EXISTS identity_settings (meeting_id TEXT PRIMARY KEY, settings TEXT NOT NULL, updated_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS notices (meeting_id TEXT PRIMARY KEY, notice TEXT NOT NULL, published_at INTEGER NOT NULL, published_by TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS invitation_links (
+  token_hash TEXT PRIMARY KEY, meeting_id TEXT NOT NULL, user_id TEXT NOT NULL, purpose TEXT NOT NULL, row_id TEXT, created_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS invitations_user ON invitations (meeting_id, user_id);
+CREATE TABLE IF NOT EXISTS login_codes (
+  id TEXT PRIMARY KEY, meeting_id TEXT NOT NULL, user_id TEXT NOT NULL, row_id TEXT NOT NULL, channel TEXT NOT NULL,
+  sent_to TEXT NOT NULL, address_hash TEXT NOT NULL, code_hash TEXT NOT NULL, created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL, attempts INTEGER NOT NULL, used_at INTEGER, retired_at INTEGER);
+CREATE INDEX IF NOT EXISTS login_codes_row ON login_codes (meeting_id, row_id, created_at);
+CREATE INDEX IF NOT EXISTS login_codes_address ON login_codes (address_hash, created_at);
+CREATE TABLE IF NOT EXISTS participant_keys (
+  meeting_id TEXT NOT NULL, key_id TEXT NOT NULL, user_id TEXT NOT NULL, jwk TEXT NOT NULL, created_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL, revoked_at INTEGER, PRIMARY KEY (meeting_id, key_id));
+CREATE TABLE IF NOT EXISTS key_challenges (
+  nonce_hash TEXT PRIMARY KEY, meeting_id TEXT NOT NULL, key_id TEXT NOT NULL, user_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, used_at INTEGER);
+CREATE TABLE IF NOT EXISTS powers_of_attorney (
+  id TEXT PRIMARY KEY, meeting_id TEXT NOT NULL, user_id TEXT NOT NULL, rows TEXT NOT NULL, approved_rows TEXT NOT NULL,
+  status TEXT NOT NULL, reason TEXT, sha256 TEXT NOT NULL, type TEXT NOT NULL, size INTEGER NOT NULL, file_name TEXT NOT NULL,
+  claim_hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL, reviewed_at INTEGER, reviewed_by TEXT);
+CREATE INDEX IF NOT EXISTS powers_meeting ON powers_of_attorney (meeting_id, created_at);
+`);
+    this.identityTablesReady = true;
+  }
+
+  async getIdentitySettings(meetingId: string): Promise<unknown> {
+    this.identityTables();
+    const r = this.db.prepare('SELECT settings FROM identity_settings WHERE meeting_id = ?').get(meetingId) as Row | undefined;
+    return r ? (JSON.parse(String(r.settings)) as unknown) : null;
+  }
+
+  async putIdentitySettings(meetingId: string, settings: unknown, at: number): Promise<void> {
+    this.identityTables();
+    this.db.prepare('INSERT OR REPLACE INTO identity_settings (meeting_id, settings, updated_at) VALUES (?, ?, ?)').run(meetingId, JSON.stringify(settings), at);
+  }
+
+  async putNotice(n: NoticeRecord): Promise<void> {
+    this.identityTables();
+    this.db
+      .prepare('INSERT OR REPLACE INTO notices (meeting_id, notice, published_at, published_by) VALUES (?, ?, ?, ?)')
+      .run(n.meetingId, JSON.stringify(n.notice), n.publishedAt, n.publishedBy);
+  }
+
+  async getNotice(meetingId: string): Promise<NoticeRecord | null> {
+    this.identityTables();
+    const r = this.db.prepare('SELECT * FROM notices WHERE meeting_id = ?').get(meetingId) as Row | undefined;
+    return r ? { meetingId, notice: JSON.parse(String(r.notice)) as unknown, publishedAt: Number(r.published_at), publishedBy: String(r.published_by) } : null;
+  }
+
+  async putInvitationLink(l: InvitationLinkRecord): Promise<void> {
+    this.identityTables();
+    this.db
+      .prepare('INSERT OR REPLACE INTO invitation_links (token_hash, meeting_id, user_id, purpose, row_id, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(l.tokenHash, l.meetingId, l.userId, l.purpose, l.row, l.createdAt);
+  }
+
+  async getInvitation(tokenHash: string): Promise<{ invitation: InvitationRecord; link: InvitationLinkRecord | null } | null> {
+    this.identityTables();
+    const r = this.db.prepare('SELECT * FROM invitations WHERE token_hash = ?').get(tokenHash) as Row | undefined;
+    if (!r) return null;
+    const l = this.db.prepare('SELECT * FROM invitation_links WHERE token_hash = ?').get(tokenHash) as Row | undefined;
+    const purpose = l ? String(l.purpose) : 'join';
+    return {
+      invitation: {
+        tokenHash: String(r.token_hash),
+        meetingId: String(r.meeting_id),
+        userId: String(r.user_id),
+        expiresAt: Number(r.expires_at),
+        usesLeft: r.uses_left === null ? null : Number(r.uses_left),
+        revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
+      },
+      link: l
+        ? {
+            tokenHash,
+            meetingId: String(l.meeting_id),
+            userId: String(l.user_id),
+            purpose: purpose === 'absentee' ? 'absentee' : 'join',
+            row: nullable(l.row_id),
+            createdAt: Number(l.created_at),
+          }
+        : null,
+    };
+  }
+
+  async revokeInvitations(meetingId: string, userId: string, now: number): Promise<number> {
+    this.identityTables();
+    return this.db.prepare('UPDATE invitations SET revoked_at = ? WHERE meeting_id = ? AND user_id = ? AND revoked_at IS NULL').run(now, meetingId, userId).changes;
+  }
+
+  async putLoginCode(c: LoginCodeRecord): Promise<void> {
+    this.identityTables();
+    this.db.transaction(() => {
+      this.db
+        .prepare('UPDATE login_codes SET retired_at = ? WHERE meeting_id = ? AND user_id = ? AND used_at IS NULL AND retired_at IS NULL')
+        .run(c.createdAt, c.meetingId, c.userId);
+      this.db
+        .prepare(
+          `INSERT INTO login_codes (id, meeting_id, user_id, row_id, channel, sent_to, address_hash, code_hash, created_at, expires_at, attempts, used_at, retired_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(c.id, c.meetingId, c.userId, c.row, c.channel, c.sentTo, c.addressHash, c.codeHash, c.createdAt, c.expiresAt, c.attempts, c.usedAt, c.retiredAt);
+    })();
+  }
+
+  async countLoginCodes(by: { meetingId: string; row: string } | { addressHash: string }, since: number): Promise<number> {
+    this.identityTables();
+    const r =
+      'addressHash' in by
+        ? (this.db.prepare('SELECT COUNT(*) AS n FROM login_codes WHERE address_hash = ? AND created_at >= ?').get(by.addressHash, since) as Row)
+        : (this.db.prepare('SELECT COUNT(*) AS n FROM login_codes WHERE meeting_id = ? AND row_id = ? AND created_at >= ?').get(by.meetingId, by.row, since) as Row);
+    return Number(r.n);
+  }
+
+  async spendLoginCode(id: string, candidateHash: string, now: number, maxAttempts: number): Promise<LoginCodeAttempt> {
+    this.identityTables();
+    return this.db.transaction((): LoginCodeAttempt => {
+      const r = this.db.prepare('SELECT * FROM login_codes WHERE id = ?').get(id) as Row | undefined;
+      if (!r) return { status: 'unknown' };
+      const code = toLoginCode(r);
+      if (code.usedAt !== null) return { status: 'used', code };
+      if (code.attempts >= maxAttempts) return { status: 'locked', code };
+      if (code.retiredAt !== null) return { status: 'retired', code };
+      if (now >= code.expiresAt) return { status: 'expired', code };
+      const a = Buffer.from(code.codeHash, 'hex');
+      const b = Buffer.from(candidateHash, 'hex');
+      if (a.length === b.length && crypto.timingSafeEqual(a, b)) {
+        this.db.prepare('UPDATE login_codes SET used_at = ? WHERE id = ?').run(now, id);
+        return { status: 'ok', code: { ...code, usedAt: now } };
+      }
+      const attempts = code.attempts + 1;
+      const retiredAt = attempts >= maxAttempts ? now : null;
+      this.db.prepare('UPDATE login_codes SET attempts = ?, retired_at = COALESCE(retired_at, ?) WHERE id = ?').run(attempts, retiredAt, id);
+      return { status: 'wrong', attemptsLeft: maxAttempts - attempts, code: { ...code, attempts, retiredAt } };
+    })();
+  }
+
+  async putParticipantKey(k: ParticipantKeyRecord): Promise<void> {
+    this.identityTables();
+    this.db
+      .prepare('INSERT OR REPLACE INTO participant_keys (meeting_id, key_id, user_id, jwk, created_at, created_by, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(k.meetingId, k.keyId, k.userId, JSON.stringify(k.jwk), k.createdAt, k.createdBy, k.revokedAt);
+  }
+
+  async getParticipantKey(meetingId: string, keyId: string): Promise<ParticipantKeyRecord | null> {
+    this.identityTables();
+    const r = this.db.prepare('SELECT * FROM participant_keys WHERE meeting_id = ? AND key_id = ?').get(meetingId, keyId) as Row | undefined;
+    return r ? toParticipantKey(r) : null;
+  }
+
+  async listParticipantKeys(meetingId: string): Promise<ParticipantKeyRecord[]> {
+    this.identityTables();
+    return (this.db.prepare('SELECT * FROM participant_keys WHERE meeting_id = ? ORDER BY created_at').all(meetingId) as Row[]).map(toParticipantKey);
+  }
+
+  async putKeyChallenge(c: KeyChallengeRecord): Promise<void> {
+    this.identityTables();
+    this.db
+      .prepare('INSERT INTO key_challenges (nonce_hash, meeting_id, key_id, user_id, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(c.nonceHash, c.meetingId, c.keyId, c.userId, c.createdAt, c.expiresAt, c.usedAt);
+    // Spent and expired challenges are worthless: keep the table small.
+    this.db.prepare('DELETE FROM key_challenges WHERE expires_at < ?').run(c.createdAt - 24 * 3600_000);
+  }
+
+  async useKeyChallenge(nonceHash: string, now: number): Promise<KeyChallengeUse> {
+    this.identityTables();
+    return this.db.transaction((): KeyChallengeUse => {
+      const r = this.db.prepare('SELECT * FROM key_challenges WHERE nonce_hash = ?').get(nonceHash) as Row | undefined;
+      if (!r) return { status: 'unknown' };
+      const challenge: KeyChallengeRecord = {
+        nonceHash,
+        meetingId: String(r.meeting_id),
+        keyId: String(r.key_id),
+        userId: String(r.user_id),
+        createdAt: Number(r.created_at),
+        expiresAt: Number(r.expires_at),
+        usedAt: r.used_at === null ? null : Number(r.used_at),
+      };
+      if (challenge.usedAt !== null) return { status: 'used', challenge };
+      // A challenge is spent by any attempt, right or wrong: one nonce, one try.
+      this.db.prepare('UPDATE key_challenges SET used_at = ? WHERE nonce_hash = ?').run(now, nonceHash);
+      if (now >= challenge.expiresAt) return { status: 'expired', challenge };
+      return { status: 'ok', challenge: { ...challenge, usedAt: now } };
+    })();
+  }
+
+  async putPowerOfAttorney(p: PowerOfAttorneyRecord): Promise<void> {
+    this.identityTables();
+    this.db
+      .prepare(
+        `INSERT OR REPLACE INTO powers_of_attorney (id, meeting_id, user_id, rows, approved_rows, status, reason, sha256, type, size, file_name, claim_hash, created_at, reviewed_at, reviewed_by)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        p.id, p.meetingId, p.userId, JSON.stringify(p.rows), JSON.stringify(p.approvedRows), p.status, p.reason, p.sha256, p.type, p.size,
+        p.fileName, p.claimHash, p.createdAt, p.reviewedAt, p.reviewedBy,
+      );
+  }
+
+  async getPowerOfAttorney(meetingId: string, id: string): Promise<PowerOfAttorneyRecord | null> {
+    this.identityTables();
+    const r = this.db.prepare('SELECT * FROM powers_of_attorney WHERE meeting_id = ? AND id = ?').get(meetingId, id) as Row | undefined;
+    return r ? toPowerOfAttorney(r) : null;
+  }
+
+  async findPowerOfAttorneyByClaim(claimHash: string): Promise<PowerOfAttorneyRecord | null> {
+    this.identityTables();
+    const r = this.db.prepare('SELECT * FROM powers_of_attorney WHERE claim_hash = ?').get(claimHash) as Row | undefined;
+    return r ? toPowerOfAttorney(r) : null;
+  }
+
+  async listPowersOfAttorney(meetingId: string): Promise<PowerOfAttorneyRecord[]> {
+    this.identityTables();
+    return (this.db.prepare('SELECT * FROM powers_of_attorney WHERE meeting_id = ? ORDER BY created_at, id').all(meetingId) as Row[]).map(toPowerOfAttorney);
+  }
+
+  async reviewPowerOfAttorney(meetingId: string, id: string, r: PowerOfAttorneyReview): Promise<PowerOfAttorneyRecord | null> {
+    this.identityTables();
+    const changed = this.db
+      .prepare(
+        `UPDATE powers_of_attorney SET status = ?, approved_rows = ?, reason = ?, reviewed_at = ?, reviewed_by = ?
+         WHERE meeting_id = ? AND id = ? AND status = 'pending'`,
+      )
+      .run(r.status, JSON.stringify(r.approvedRows), r.reason, r.reviewedAt, r.reviewedBy, meetingId, id).changes;
+    return changed === 1 ? this.getPowerOfAttorney(meetingId, id) : null;
+  }
+}
+
+function toLoginCode(r: Row): LoginCodeRecord {
+  const channel = String(r.channel);
+  if (channel !== 'email' && channel !== 'sms') throw new Error(`corrupt login code channel ${channel}`);
+  return {
+    id: String(r.id),
+    meetingId: String(r.meeting_id),
+    userId: String(r.user_id),
+    row: String(r.row_id),
+    channel,
+    sentTo: String(r.sent_to),
+    addressHash: String(r.address_hash),
+    codeHash: String(r.code_hash),
+    createdAt: Number(r.created_at),
+    expiresAt: Number(r.expires_at),
+    attempts: Number(r.attempts),
+    usedAt: r.used_at === null ? null : Number(r.used_at),
+    retiredAt: r.retired_at === null ? null : Number(r.retired_at),
+  };
+}
+
+function toParticipantKey(r: Row): ParticipantKeyRecord {
+  return {
+    meetingId: String(r.meeting_id),
+    keyId: String(r.key_id),
+    userId: String(r.user_id),
+    jwk: JSON.parse(String(r.jwk)) as unknown,
+    createdAt: Number(r.created_at),
+    createdBy: String(r.created_by),
+    revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
+  };
+}
+
+function toPowerOfAttorney(r: Row): PowerOfAttorneyRecord {
+  const status = String(r.status);
+  if (status !== 'pending' && status !== 'approved' && status !== 'rejected') throw new Error(`corrupt power of attorney status ${status}`);
+  return {
+    id: String(r.id),
+    meetingId: String(r.meeting_id),
+    userId: String(r.user_id),
+    rows: JSON.parse(String(r.rows)) as string[],
+    approvedRows: JSON.parse(String(r.approved_rows)) as string[],
+    status,
+    reason: nullable(r.reason),
+    sha256: String(r.sha256),
+    type: String(r.type),
+    size: Number(r.size),
+    fileName: String(r.file_name),
+    claimHash: String(r.claim_hash),
+    createdAt: Number(r.created_at),
+    reviewedAt: r.reviewed_at === null ? null : Number(r.reviewed_at),
+    reviewedBy: nullable(r.reviewed_by),
+  };
+}
+
+function toSignatureCode(r: Row): SignatureCodeRecord {
+  const channel = String(r.channel);
+  if (channel !== 'email' && channel !== 'sms') throw new Error(`corrupt signature code channel ${channel}`);
+  return {
+    id: String(r.id),
+    meetingId: String(r.meeting_id),
+    userId: String(r.user_id),
+    manifest: String(r.manifest),
+    channel,
+    sentTo: String(r.sent_to),
+    codeHash: String(r.code_hash),
+    createdAt: Number(r.created_at),
+    expiresAt: Number(r.expires_at),
+    attempts: Number(r.attempts),
+    usedAt: r.used_at === null ? null : Number(r.used_at),
+    retiredAt: r.retired_at === null ? null : Number(r.retired_at),
+  };
 }
 
 function nullable(v: unknown): string | null {

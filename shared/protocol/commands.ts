@@ -39,8 +39,11 @@ export const QuestionSettingsSchema = z
     results: ResultsTimingSchema.optional(),
     /** The vote cannot be closed earlier unless every admitted voter has voted. */
     minOpenSeconds: z.number().int().min(0).max(24 * 3600).default(60),
-    /** Absentee ballots are accepted in this window (epoch milliseconds), before and during the meeting. */
-    absentee: z.object({ from: z.number().int(), until: z.number().int() }).refine((a) => a.from < a.until, 'the window must end after it starts').optional(),
+    /**
+     * Absentee ballots are accepted in this window (epoch milliseconds), before and during the meeting.
+     * An absentee ballot is final once cast unless `recast` is true (then a new one replaces it within the window).
+     */
+    absentee: z.object({ from: z.number().int(), until: z.number().int(), recast: z.boolean().optional() }).refine((a) => a.from < a.until, 'the window must end after it starts').optional(),
   })
   .strict();
 
@@ -81,6 +84,8 @@ export const CommandArgs = {
   'annotation.update': z.object({ annotationId: Id, text: Text(Limits.annotationText) }).strict(),
   'annotation.remove': z.object({ annotationId: Id }).strict(),
   'participant.admit': z.object({ userId: Id }).strict(),
+  /** Sent by a hub (not by people) when a participant first connects: invited -> lobby. */
+  'participant.arrive': z.object({}).strict(),
   'participant.remove': z.object({ userId: Id, reason: Text(Limits.reason) }).strict(),
   'meeting.setStatus': z.object({ status: z.enum(['scheduled', 'open', 'closed']) }).strict(),
   'question.create': QuestionSettingsSchema,
@@ -123,6 +128,7 @@ export interface CommandResults {
   'annotation.update': Record<string, never>;
   'annotation.remove': Record<string, never>;
   'participant.admit': Record<string, never>;
+  'participant.arrive': Record<string, never>;
   'participant.remove': Record<string, never>;
   'meeting.setStatus': Record<string, never>;
   'question.create': { questionId: string; version: string };
