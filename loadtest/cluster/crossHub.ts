@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { readChat } from '../../shared/docs.ts';
+import { Layout } from '../../shared/docs.ts';
 import { REPO_ROOT } from '../../server/config.ts';
 import { TestCluster, TestRedis } from '../../server/test/clusterHarness.ts';
 import type { HubClient } from '../../shared/client/HubClient.ts';
@@ -37,9 +37,10 @@ try {
     const hub = i % 3;
     const client = await cluster.connect(hub, 'obs-debtor', 'observer');
     const seen = new Map<string, number>();
-    client.docs.chat.on('update', () => {
+    // Only the inserted messages are read (reading the whole chat on every update would make the load generator the bottleneck).
+    Layout.chat(client.docs.chat).observe((e) => {
       const now = performance.now();
-      for (const m of readChat(client.docs.chat)) if (!seen.has(m.text)) seen.set(m.text, now);
+      for (const d of e.changes.delta) for (const m of (d.insert as { text?: string }[] | undefined) ?? []) if (m.text && !seen.has(m.text)) seen.set(m.text, now);
     });
     readers.push({ client, hub, seen });
     if (i % 25 === 24) process.stdout.write(`connected ${i + 1}/${N}\n`);
