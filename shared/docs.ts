@@ -56,6 +56,8 @@ export const ParticipantSchema = z.object({
   rows: z.array(z.string()),
   /** Voting weight as a decimal string (rubles for creditors). */
   weight: z.string(),
+  /** Each register row this participant holds: its whole claim and whether it is secured (for ballot budgets). */
+  claims: z.array(z.object({ row: z.string(), votes: z.string(), secured: z.boolean() })).optional(),
   status: AdmissionSchema,
   /** How the participant was validated (server/identity: invitation-link, one-time-code, external-idp, power-of-attorney, key-challenge, absentee-link). */
   method: z.string().optional(),

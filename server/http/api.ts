@@ -10,6 +10,7 @@ import type { SessionClaims } from '../auth/TokenService.ts';
 import { hashToken } from '../auth/TokenService.ts';
 import { createInvitation, InvitationSchema } from '../hub/invitations.ts';
 import { json, problem } from './respond.ts';
+import { readAgenda } from '../../shared/docs.ts';
 import { parseRegisterCsv } from './register.ts';
 import { serveStatic } from './static.ts';
 
@@ -191,7 +192,7 @@ export function createApi(
         const type = sniffType(req.body);
         if (!type) return problem(415, 'Only PDF, PNG and JPEG documents are accepted.');
         const sha256 = crypto.createHash('sha256').update(req.body).digest('hex');
-        const name = (req.headers['x-filename'] ?? 'document').slice(0, 300);
+        const name = decodeFileName(req.headers['x-filename']);
         await hub.storage.putBlob({ sha256, type, size: req.body.byteLength, name, data: req.body });
         return json(201, { sha256, type, size: req.body.byteLength, name });
       },
@@ -221,6 +222,23 @@ export function createApi(
     },
     {
       method: 'GET',
+      pattern: /^\/api\/meetings\/([A-Za-z0-9_-]{1,64})\/documents$/,
+      handler: async (req, [, id]) => {
+        const c = await bearer(req);
+        if (!c || c.meetingId !== id) return problem(401, 'A session token for this meeting is required.');
+        const m = await hub.getMeeting(id!);
+        if (!m) return problem(404, 'No such meeting.');
+        const shas = new Set(readAgenda(m.docs.agenda).flatMap((i) => i.documents));
+        const docs = [];
+        for (const sha of shas) {
+          const b = await hub.storage.getBlob(sha);
+          if (b) docs.push({ sha256: b.sha256, name: b.name, type: b.type, size: b.size });
+        }
+        return json(200, { documents: docs });
+      },
+    },
+    {
+      method: 'GET',
       pattern: /^\/api\/documents\/([0-9a-f]{64})$/,
       handler: async (req, [, sha]) => {
         const c = (await bearer(req)) ?? (req.query.get('token') ? (await hub.tokens.verify(req.query.get('token')!)).ok : null);
@@ -244,6 +262,16 @@ export function createApi(
     if (req.method !== 'GET' && req.method !== 'HEAD') return problem(405, 'Method not allowed.');
     return serveStatic(hub.config.clientDir, req.path);
   };
+}
+
+/** The uploaded file's name: browsers send it percent-encoded (header values are Latin-1). */
+function decodeFileName(raw: string | undefined): string {
+  if (!raw) return 'document';
+  try {
+    return decodeURIComponent(raw).slice(0, 300);
+  } catch {
+    return raw.slice(0, 300);
+  }
 }
 
 /** The document type from its first bytes, or null when not allowed. */

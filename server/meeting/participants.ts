@@ -24,10 +24,15 @@ export function syncParticipants(doc: Y.Doc, roster: readonly ParticipantRecord[
     for (const r of roster) {
       const existing = ParticipantSchema.safeParse(people.get(r.userId));
       const weight = formatAmount(weightOf(r.rows, register));
+      const byId = new Map(register.map((row) => [row.id, row]));
+      const claims = r.rows.flatMap((id) => {
+        const row = byId.get(id);
+        return row ? [{ row: id, votes: row.votes, secured: row.secured }] : [];
+      });
       const name = names.get(r.userId) ?? (existing.success ? existing.data.name : r.userId);
       const next: Participant = existing.success
-        ? { ...existing.data, role: r.role, rows: r.rows, weight, name }
-        : { userId: r.userId, name, role: r.role, rows: r.rows, weight, status: 'invited' };
+        ? { ...existing.data, role: r.role, rows: r.rows, weight, claims, name }
+        : { userId: r.userId, name, role: r.role, rows: r.rows, weight, claims, status: 'invited' };
       if (JSON.stringify(next) !== JSON.stringify(people.get(r.userId))) people.set(r.userId, next);
     }
   });

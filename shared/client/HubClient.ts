@@ -63,6 +63,11 @@ export interface HubClientOptions {
   reconnect?: boolean;
   backoffInitialMs?: number;
   backoffMaxMs?: number;
+  /**
+   * The first hello generation. Tabs that share a session id (so a new tab replaces the old one)
+   * pass a clock value so that a reload is always newer than any earlier connection.
+   */
+  generation?: number;
   /** A connection that is open but gets no welcome by then is dropped and retried. */
   welcomeTimeoutMs?: number;
   /** Random source for jitter and ids (seedable in tests). */
@@ -117,6 +122,7 @@ export class HubClient {
     this.token = opts.token;
     this.random = opts.random ?? Math.random;
     this.session = opts.session ?? randomId(this.random, 16);
+    this.generation = opts.generation ?? 0;
     this.docs = Object.fromEntries(DOC_NAMES.map((n) => [n, new Y.Doc()])) as Record<DocName, Y.Doc>;
     this.docs.drafts.on('update', (update: Uint8Array, origin: unknown) => {
       if (origin === this || !this.welcome?.writableDocs.includes('drafts')) return;

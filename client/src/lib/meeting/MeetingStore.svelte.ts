@@ -75,8 +75,7 @@ export class MeetingStore {
   constructor(session: StoredSession, opts: { url?: string } = {}) {
     this.session = session;
     this.meetingId = session.meetingId;
-    this.client = new HubClient({ url: opts.url ?? hubSocketUrl(), token: session.token, session: browserSessionId(session.meetingId) });
-    adoptNewestGeneration(this.client);
+    this.client = new HubClient({ url: opts.url ?? hubSocketUrl(), token: session.token, session: browserSessionId(session.meetingId), generation: Date.now() });
 
     this.unsubscribers.push(
       this.client.on('state', (s) => {
@@ -275,14 +274,3 @@ export class MeetingStore {
   }
 }
 
-/**
- * Makes this tab's connections outrank earlier tabs of the same browser session: the hub keeps the
- * connection with the highest generation, and HubClient counts generations from 0 per instance, so
- * a reload (or a second tab) would otherwise lose to an older connection that had reconnected a
- * few times. HubClient has no option for the starting generation yet; this sets its counter before
- * the first hello is sent (the hello reads it when the socket opens). Reported to the hub's owners.
- */
-function adoptNewestGeneration(client: HubClient): void {
-  const internals = client as unknown as { generation?: unknown };
-  if (typeof internals.generation === 'number') internals.generation = Date.now();
-}
