@@ -20,6 +20,7 @@ import { Cluster } from './cluster/Cluster.ts';
 import { ClusterCoordinator } from './cluster/ClusterCoordinator.ts';
 import { ClusterMetrics } from './cluster/metrics.ts';
 import { identityRoutes } from './http/routes/identity.ts';
+import { createMessageGateway } from './messaging/ChannelGateway.ts';
 import { protocolRoutes } from './http/routes/protocol.ts';
 
 /** Largest HTTP request body (documents are the largest). */
@@ -51,6 +52,7 @@ export async function startHub(config: Config, opts: { log?: Logger; storage?: S
   const metrics = new HubMetrics();
   const media = await MediaService.start(config, log);
   const hub = new Hub(config, storage, tokens, log, metrics, media);
+  hub.messages = createMessageGateway(config.messages, log.child({ component: 'messages' }));
   if (config.redisUrl && redisLog) {
     const cluster = new Cluster(config.redisUrl, log.child({ component: 'cluster' }));
     hub.coordinator = new ClusterCoordinator(cluster, redisLog, new ClusterMetrics(metrics.registry), log.child({ component: 'cluster' }), {
@@ -109,6 +111,7 @@ export async function startHub(config: Config, opts: { log?: Logger; storage?: S
         ready = false;
         transport.close();
         await hub.shutdown();
+        await hub.messages.close?.();
         await storage.close();
         metrics.close();
         log.info('hub stopped');

@@ -156,6 +156,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new Error(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  if (e.IDP_JWKS_URL && (!e.IDP_AUDIENCE || !e.IDP_ISSUER)) {
+    // Without both checks any token the provider issued to any application would log people in here.
+    throw new Error('invalid configuration:\n  IDP_AUDIENCE, IDP_ISSUER: required with IDP_JWKS_URL (the client id this hub is registered under, and the provider\'s issuer)');
+  }
   return {
     port: e.PORT,
     host: e.HOST,

@@ -263,7 +263,13 @@ export const commandHandlers: { [T in CommandType]: Handler<T> } = {
       Layout.people(doc).set(userId, { ...rest, status: 'admitted', changedAt: ctx.now });
       recomputeQuorum(doc, ctx.meeting.register);
     });
-    ctx.meeting.audit.record('participant.admitted', { userId, rows: p.rows, weight: p.weight, method: p.method ?? 'invitation-link', by: ctx.session.userId }, ctx.now);
+    // The method is how the participant was validated (server/identity); 'none' when the organizer admits
+    // someone no validation method vouched for. `from` shows a reinstatement ('removed') or an absent admit ('invited').
+    ctx.meeting.audit.record(
+      'participant.admitted',
+      { userId, rows: p.rows, weight: p.weight, method: p.method ?? 'none', validatedAt: p.validatedAt ?? null, from: p.status, by: ctx.session.userId },
+      ctx.now,
+    );
     return ok({});
   },
 
@@ -290,7 +296,7 @@ export const commandHandlers: { [T in CommandType]: Handler<T> } = {
       Layout.people(participants).set(userId, { ...p, status: 'removed', reason, changedAt: ctx.now });
       recomputeQuorum(participants, ctx.meeting.register);
     });
-    ctx.meeting.audit.record('participant.removed', { userId, reason, by: ctx.session.userId }, ctx.now);
+    ctx.meeting.audit.record('participant.removed', { userId, rows: p.rows, weight: p.weight, method: p.method ?? 'none', from: p.status, reason, by: ctx.session.userId }, ctx.now);
     transact(ctx, queue, () => {
       removeHand(queue, userId);
       Layout.floor(queue).delete(userId);

@@ -474,12 +474,13 @@ CREATE INDEX IF NOT EXISTS powers_meeting ON powers_of_attorney (meeting_id, cre
     return Number(r.n);
   }
 
-  async spendLoginCode(id: string, candidateHash: string, now: number, maxAttempts: number): Promise<LoginCodeAttempt> {
+  async spendLoginCode(id: string, meetingId: string, candidateHash: string, now: number, maxAttempts: number): Promise<LoginCodeAttempt> {
     this.identityTables();
     return this.db.transaction((): LoginCodeAttempt => {
       const r = this.db.prepare('SELECT * FROM login_codes WHERE id = ?').get(id) as Row | undefined;
       if (!r) return { status: 'unknown' };
       const code = toLoginCode(r);
+      if (code.meetingId !== meetingId) return { status: 'other-meeting', code };
       if (code.usedAt !== null) return { status: 'used', code };
       if (code.attempts >= maxAttempts) return { status: 'locked', code };
       if (code.retiredAt !== null) return { status: 'retired', code };

@@ -188,10 +188,11 @@ export interface Storage {
   /** Codes created at or after `since` for a register row of a meeting, or for an address (any meeting). */
   countLoginCodes(by: { meetingId: string; row: string } | { addressHash: string }, since: number): Promise<number>;
   /**
-   * Spends one attempt at a login code, atomically: a match marks it used; a miss counts, and the
-   * code locks after `maxAttempts` misses. Expired, used, retired and locked codes are refused without counting.
+   * Spends one attempt at a login code of meeting `meetingId`, atomically: a match marks it used; a miss
+   * counts, and the code locks after `maxAttempts` misses. Codes of another meeting, expired, used,
+   * retired and locked codes are refused without counting.
    */
-  spendLoginCode(id: string, candidateHash: string, now: number, maxAttempts: number): Promise<LoginCodeAttempt>;
+  spendLoginCode(id: string, meetingId: string, candidateHash: string, now: number, maxAttempts: number): Promise<LoginCodeAttempt>;
 
   putParticipantKey(k: ParticipantKeyRecord): Promise<void>;
   getParticipantKey(meetingId: string, keyId: string): Promise<ParticipantKeyRecord | null>;
@@ -283,7 +284,7 @@ export interface LoginCodeRecord {
 export type LoginCodeAttempt =
   | { status: 'ok'; code: LoginCodeRecord }
   | { status: 'wrong'; attemptsLeft: number; code: LoginCodeRecord }
-  | { status: 'locked' | 'expired' | 'used' | 'retired'; code: LoginCodeRecord }
+  | { status: 'locked' | 'expired' | 'used' | 'retired' | 'other-meeting'; code: LoginCodeRecord }
   | { status: 'unknown' };
 
 /** A participant's public key (WebCrypto P-256, JWK), registered ahead of the meeting. */
