@@ -11,6 +11,7 @@ import { hashToken } from '../auth/TokenService.ts';
 import { createInvitation, InvitationSchema } from '../hub/invitations.ts';
 import { json, problem } from './respond.ts';
 import { readAgenda } from '../../shared/docs.ts';
+import { canonicalJson } from '../../shared/canonical.ts';
 import { parseRegisterCsv } from './register.ts';
 import { serveStatic } from './static.ts';
 
@@ -164,6 +165,12 @@ export function createApi(
         if (!parsed.ok) return problem(422, 'The register was not imported: fix these rows and upload it again.', parsed.errors);
         await hub.storage.replaceRegister(id!, parsed.rows);
         hub.rosterChanged(id!, { register: parsed.rows });
+        // The protocol records the register as used; the audit log proves when it was imported and what it was.
+        const m = await hub.getMeeting(id!);
+        if (m && !m.isReplica) {
+          m.audit.record('register.imported', { rows: parsed.rows.length, sha256: crypto.createHash('sha256').update(canonicalJson(parsed.rows)).digest('hex'), by: c.userId }, Date.now());
+          await m.drain();
+        }
         return json(200, { imported: parsed.rows.length });
       },
     },

@@ -224,6 +224,11 @@ export class Voting {
       if (!valid.ok) return refuse('invalid-args', `${row.name}: ${valid.message}`);
       entries.push(entry);
     }
+    if (!inMeeting && !q.absentee?.recast) {
+      const already = new Set(this.current(q).map((b) => b.row));
+      const done = entries.find((e) => already.has(e.id));
+      if (done) return refuse('conflict', 'An absentee ballot is final once cast; this claim has already voted on this question.');
+    }
     const receipts = entries.map((e) => {
       const seq = this.ledger.length + 1;
       const base = { seq, questionId: q.id, version: q.version, row: e.id, userId: voter.userId, choice: args.choice, at: now };
