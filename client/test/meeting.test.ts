@@ -210,6 +210,8 @@ describe('a short meeting of creditors in three browsers', () => {
       await expect.poll(() => page.getByTestId('hands-list').count(), POLL).toBe(0);
     }
     expect(await text(b, 'stage')).toContain('Видео отключено');
+    // Without video on the hub there are no camera, microphone or screen buttons.
+    expect(await b.getByTestId('media-controls').count()).toBe(0);
     await shot(b, '10-room-floor');
 
     // The organizer pins the other creditor on everyone's stage, beside the speaker, then unpins.

@@ -93,6 +93,16 @@ export class MediaSession {
     }
   }
 
+  /** Stops sending a source (turning a camera or microphone off): closes the producer here and on the hub, stops its track. */
+  async closeProducer(source: MediaSource): Promise<void> {
+    const producer = this.producers.get(source);
+    if (!producer) return;
+    this.producers.delete(source);
+    producer.close();
+    // The hub may have closed it already (floor revoked, organizer mute): producerNotFound is fine.
+    await this.request({ type: 'closeProducer', producerId: producer.id });
+  }
+
   private async addConsumer(c: ConsumerInfo): Promise<void> {
     if (!this.recv || this.remote.has(c.consumerId)) return;
     const consumer = await this.recv.consume({ id: c.consumerId, producerId: c.producerId, kind: c.kind, rtpParameters: c.rtpParameters as never });

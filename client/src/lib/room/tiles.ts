@@ -1,10 +1,11 @@
 /**
- * Tiles of the stage and the video grid, derived from presence (awareness), the roster and the
- * speaker queue. Video is not wired yet: a tile's `stream` is where mediasoup-client consumers will
- * plug in (see media.ts); until then tiles show the participant's initials.
+ * Tiles of the stage and the video grid, derived from presence (awareness), the roster, the speaker
+ * queue and, when video is on, the media session (see media.ts): a tile's `stream` is the camera the
+ * SFU forwards (or one's own preview); without it the tile shows the participant's initials.
  */
 import type { Floor, Hand, Participant, Presence } from '$shared/docs.ts';
 import type { Role } from '$shared/protocol/messages.ts';
+import { gridRank, type Layout } from './mediaPlan.ts';
 
 /** One participant's tile. */
 export interface Tile {
@@ -34,6 +35,10 @@ export function buildTiles(input: {
   pinned?: string | null;
   selfId: string;
   streams?: ReadonlyMap<string, MediaStream>;
+  /** The SFU's active speakers (loudest first). */
+  speakers?: ReadonlySet<string>;
+  /** The SFU's layout for this viewer: its last-N thumbnails come first in the grid. */
+  layout?: Layout | null;
 }): { stage: Tile[]; grid: Tile[] } {
   const byId = new Map(input.people.map((p) => [p.userId, p]));
   const floorIds = new Set(input.floor.map((f) => f.userId));
@@ -45,7 +50,7 @@ export function buildTiles(input: {
       name: p?.name ?? name,
       role: p?.role ?? null,
       online: presence?.online ?? false,
-      speaking: presence?.speaking ?? false,
+      speaking: (presence?.speaking ?? false) || (input.speakers?.has(userId) ?? false),
       hand: handIds.has(userId) || (presence?.hand ?? false),
       floor: floorIds.has(userId),
       self: userId === input.selfId,
@@ -67,6 +72,8 @@ export function buildTiles(input: {
   const grid = [...presenceById.values()]
     .filter((p) => !onStage.has(p.userId) && byId.get(p.userId)?.status !== 'removed')
     .map((p) => tile(p.userId, p.name, p))
-    .sort((a, b) => Number(b.hand) - Number(a.hand) || Number(b.self) - Number(a.self) || a.name.localeCompare(b.name));
+    .map((t) => ({ t, rank: gridRank({ userId: t.userId, self: t.self, hasVideo: t.stream !== null }, input.layout ?? null) }))
+    .sort((a, b) => a.rank - b.rank || Number(b.t.hand) - Number(a.t.hand) || Number(b.t.self) - Number(a.t.self) || a.t.name.localeCompare(b.t.name))
+    .map((x) => x.t);
   return { stage, grid };
 }
