@@ -65,7 +65,8 @@ export async function completeValidation(hub: Hub, meetingId: string, userId: st
     const next: Participant = { ...cur.data, validatedAt: c.now };
     if (!absentee || cur.data.status === 'invited') next.method = method;
     if (!absentee && cur.data.status === 'invited') {
-      next.status = 'lobby';
+      // The organizer runs the meeting and is never kept waiting in its lobby.
+      next.status = p.role === 'organizer' ? 'admitted' : 'lobby';
       next.changedAt = c.now;
     }
     doc.transact(() => people.set(userId, next), SYSTEM);
