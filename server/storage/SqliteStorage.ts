@@ -285,6 +285,37 @@ export class SqliteStorage implements Storage {
     return r ? { sha256: String(r.sha256), type: String(r.type), size: Number(r.size), name: String(r.name), data: toBytes(r.data) } : null;
   }
 
+  /**
+   * One attempt at a stored one-time code (signature or login), inside the caller's transaction:
+   * refuses used, locked, retired and expired codes without counting; compares in constant time;
+   * marks a match used; counts a miss and retires the code after `maxAttempts` misses.
+   */
+  private attemptCode<C extends { id: string; codeHash: string; usedAt: number | null; attempts: number; retiredAt: number | null; expiresAt: number }>(
+    table: 'signature_codes' | 'login_codes',
+    code: C,
+    candidateHash: string,
+    now: number,
+    maxAttempts: number,
+  ):
+    | { status: 'ok'; code: C }
+    | { status: 'wrong'; attemptsLeft: number; code: C }
+    | { status: 'used' | 'locked' | 'retired' | 'expired'; code: C } {
+    if (code.usedAt !== null) return { status: 'used', code };
+    if (code.attempts >= maxAttempts) return { status: 'locked', code };
+    if (code.retiredAt !== null) return { status: 'retired', code };
+    if (now >= code.expiresAt) return { status: 'expired', code };
+    const a = Buffer.from(code.codeHash, 'hex');
+    const b = Buffer.from(candidateHash, 'hex');
+    if (a.length === b.length && crypto.timingSafeEqual(a, b)) {
+      this.db.prepare(`UPDATE ${table} SET used_at = ? WHERE id = ?`).run(now, code.id);
+      return { status: 'ok', code: { ...code, usedAt: now } };
+    }
+    const attempts = code.attempts + 1;
+    const retiredAt = attempts >= maxAttempts ? now : null;
+    this.db.prepare(`UPDATE ${table} SET attempts = ?, retired_at = COALESCE(retired_at, ?) WHERE id = ?`).run(attempts, retiredAt, code.id);
+    return { status: 'wrong', attemptsLeft: maxAttempts - attempts, code: { ...code, attempts, retiredAt } };
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
@@ -335,20 +366,8 @@ CREATE INDEX IF NOT EXISTS signature_codes_signer ON signature_codes (meeting_id
       const r = this.db.prepare('SELECT * FROM signature_codes WHERE id = ? AND user_id = ?').get(id, userId) as Row | undefined;
       if (!r) return { status: 'unknown' };
       const code = toSignatureCode(r);
-      if (code.usedAt !== null) return { status: 'used', code };
-      if (code.attempts >= maxAttempts) return { status: 'locked', code };
-      if (code.retiredAt !== null) return { status: 'retired', code };
-      if (now >= code.expiresAt) return { status: 'expired', code };
-      const a = Buffer.from(code.codeHash, 'hex');
-      const b = Buffer.from(candidateHash, 'hex');
-      if (a.length === b.length && crypto.timingSafeEqual(a, b)) {
-        this.db.prepare('UPDATE signature_codes SET used_at = ? WHERE id = ?').run(now, id);
-        return { status: 'confirmed', code: { ...code, usedAt: now } };
-      }
-      const attempts = code.attempts + 1;
-      const retiredAt = attempts >= maxAttempts ? now : null;
-      this.db.prepare('UPDATE signature_codes SET attempts = ?, retired_at = COALESCE(retired_at, ?) WHERE id = ?').run(attempts, retiredAt, id);
-      return { status: 'wrong', attemptsLeft: maxAttempts - attempts, code: { ...code, attempts, retiredAt } };
+      const a = this.attemptCode('signature_codes', code, candidateHash, now, maxAttempts);
+      return a.status === 'ok' ? { status: 'confirmed', code: a.code } : a;
     })();
   }
 
@@ -481,20 +500,7 @@ CREATE INDEX IF NOT EXISTS powers_meeting ON powers_of_attorney (meeting_id, cre
       if (!r) return { status: 'unknown' };
       const code = toLoginCode(r);
       if (code.meetingId !== meetingId) return { status: 'other-meeting', code };
-      if (code.usedAt !== null) return { status: 'used', code };
-      if (code.attempts >= maxAttempts) return { status: 'locked', code };
-      if (code.retiredAt !== null) return { status: 'retired', code };
-      if (now >= code.expiresAt) return { status: 'expired', code };
-      const a = Buffer.from(code.codeHash, 'hex');
-      const b = Buffer.from(candidateHash, 'hex');
-      if (a.length === b.length && crypto.timingSafeEqual(a, b)) {
-        this.db.prepare('UPDATE login_codes SET used_at = ? WHERE id = ?').run(now, id);
-        return { status: 'ok', code: { ...code, usedAt: now } };
-      }
-      const attempts = code.attempts + 1;
-      const retiredAt = attempts >= maxAttempts ? now : null;
-      this.db.prepare('UPDATE login_codes SET attempts = ?, retired_at = COALESCE(retired_at, ?) WHERE id = ?').run(attempts, retiredAt, id);
-      return { status: 'wrong', attemptsLeft: maxAttempts - attempts, code: { ...code, attempts, retiredAt } };
+      return this.attemptCode('login_codes', code, candidateHash, now, maxAttempts);
     })();
   }
 
