@@ -247,7 +247,6 @@ describe('a short meeting of creditors in three browsers', () => {
     await bBallot.getByTestId('cast').click();
     await b.getByTestId('ballot-error').filter({ hasText: 'Выберите «за», «против» или «воздержался».' }).waitFor();
     await shot(b, '12-ballot-invalid');
-    expect(await b.getByTestId('ballot-error').count()).toBe(1);
     await bBallot.getByText('Против', { exact: true }).click();
     await bBallot.getByTestId('cast').click();
     await b.getByTestId('receipt').filter({ hasText: 'Вы проголосовали: Против' }).waitFor();
