@@ -28,7 +28,7 @@ export interface HttpResponse {
 export interface TransportHandlers {
   /** Answers an HTTP request. Must not throw; the adapter answers 500 if it does. */
   http(req: HttpRequest): Promise<HttpResponse>;
-  /** Authenticates a WebSocket upgrade from its query string. `accept` carries whatever the hub returns. */
+  /** Authenticates an upgraded WebSocket from its upgrade request's query string; `open` gets the result. */
   authenticate(query: URLSearchParams, remote: string): Promise<unknown>;
   /** Creates the handler of an accepted socket from the authentication result. */
   open(socket: HubSocket, auth: unknown): SocketHandler;
@@ -47,11 +47,19 @@ export interface TransportOptions {
 }
 
 interface WsData {
-  auth: unknown;
+  /** The upgrade request's query string (the token is checked after open). */
+  query: string;
   remote: string;
+  /** Frames received before the token check finished (at most MAX_EARLY_FRAMES). */
+  early: Uint8Array[];
+  earlyBytes: number;
   handler?: SocketHandler;
   closed?: boolean;
 }
+
+/** A client says hello and then waits for the welcome: more early frames or bytes than this is a flood. */
+const MAX_EARLY_FRAMES = 16;
+const MAX_EARLY_BYTES = 1024 * 1024;
 
 /** A running transport. */
 export interface Transport {
@@ -70,25 +78,22 @@ export function startTransport(opts: TransportOptions, h: TransportHandlers): Pr
     closeOnBackpressureLimit: 0,
     idleTimeout: opts.idleTimeoutSeconds,
     sendPingsAutomatically: true,
+    // The upgrade is synchronous, inside the request handler that uWS corks itself; the token is
+    // checked once the socket is open. An asynchronous upgrade (res.cork(() => res.upgrade()) after
+    // an await) lets cork()'s post-handler check read the HTTP state from memory that has become the
+    // WebSocket when the adopt realloc keeps the same address, and close the fresh socket: about
+    // 1 in 2,000 connections ended with 1006 right after open (uNetworking/uWebSockets#1928, fixed
+    // upstream by #1929, not in the uWS.js build we can install). Refusals were already sent after
+    // the upgrade, as close codes a browser can read, so nothing is lost by authenticating later.
     upgrade: (res, req, context) => {
-      const query = new URLSearchParams(req.getQuery() ?? '');
-      const key = req.getHeader('sec-websocket-key');
-      const protocol = req.getHeader('sec-websocket-protocol');
-      const extensions = req.getHeader('sec-websocket-extensions');
+      const query = req.getQuery() ?? '';
       const remote = Buffer.from(res.getRemoteAddressAsText()).toString();
-      let aborted = false;
-      res.onAborted(() => {
-        aborted = true;
-      });
-      h.authenticate(query, remote).then(
-        (auth) => {
-          if (aborted) return;
-          res.cork(() => res.upgrade<WsData>({ auth, remote }, key, protocol, extensions, context));
-        },
-        (err: unknown) => {
-          h.onError(err);
-          if (!aborted) res.cork(() => res.writeStatus('500 Internal Server Error').end());
-        },
+      res.upgrade<WsData>(
+        { query, remote, early: [], earlyBytes: 0 },
+        req.getHeader('sec-websocket-key'),
+        req.getHeader('sec-websocket-protocol'),
+        req.getHeader('sec-websocket-extensions'),
+        context,
       );
     },
     open: (ws) => {
@@ -109,20 +114,42 @@ export function startTransport(opts: TransportOptions, h: TransportHandlers): Pr
           return data.closed ? 0 : ws.getBufferedAmount();
         },
       };
-      data.handler = h.open(socket, data.auth);
+      h.authenticate(new URLSearchParams(data.query), data.remote).then(
+        (auth) => {
+          if (data.closed) return;
+          const handler = h.open(socket, auth);
+          data.handler = handler;
+          // Frames that arrived while the token was being checked, in order.
+          for (const bytes of data.early.splice(0)) {
+            if (data.closed) break;
+            handler.onMessage(bytes);
+          }
+        },
+        (err: unknown) => {
+          h.onError(err);
+          socket.close(CloseCode.InternalError, CloseReason[CloseCode.InternalError]);
+        },
+      );
     },
     message: (ws, message, isBinary) => {
       const data = ws.getUserData();
-      if (data.closed || !data.handler) return;
-      // uWS reuses the ArrayBuffer after this callback returns: copy before anything async can see it.
-      const bytes = isBinary ? new Uint8Array(message.slice(0)) : new Uint8Array(0);
+      if (data.closed) return;
       if (!isBinary) {
         // The protocol is binary only: a text frame is a bad frame.
         data.closed = true;
         ws.end(CloseCode.BadFrame, CloseReason[CloseCode.BadFrame]);
         return;
       }
-      data.handler.onMessage(bytes);
+      // uWS reuses the ArrayBuffer after this callback returns: copy before anything async can see it.
+      const bytes = new Uint8Array(message.slice(0));
+      if (data.handler) return data.handler.onMessage(bytes);
+      data.earlyBytes += bytes.byteLength;
+      if (data.early.length >= MAX_EARLY_FRAMES || data.earlyBytes > MAX_EARLY_BYTES) {
+        data.closed = true;
+        ws.end(CloseCode.RateLimited, CloseReason[CloseCode.RateLimited]);
+        return;
+      }
+      data.early.push(bytes);
     },
     drain: (ws) => {
       ws.getUserData().handler?.onDrain();
