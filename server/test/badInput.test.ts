@@ -7,28 +7,13 @@ import type { HubServer } from '../app.ts';
 import type { HubClient } from '../../shared/client/HubClient.ts';
 import { connect, rawSocket, startTestHub, tokenFor, waitFor, wsUrl } from './helpers.ts';
 
-/**
- * Opens a raw socket as `userId`, says hello and waits for the welcome.
- * Under heavy machine load we have seen (rarely) a freshly upgraded socket whose first frame never
- * reaches the hub's message handler; the real client library drops such a silent connection and
- * reconnects (welcomeTimeoutMs), and so does this helper, loudly, so the cases below test what they
- * name rather than that stall.
- */
+/** Opens a raw socket as `userId`, says hello and (unless the hello is meant to be refused) waits for the welcome. */
 async function helloSocket(server: HubServer, userId: string, hello: object = {}, expectWelcome = !('v' in hello)) {
-  for (let attempt = 1; ; attempt++) {
-    const s = rawSocket(`${wsUrl(server)}?token=${await tokenFor(server, userId)}`);
-    await s.opened;
-    s.ws.send(encodeJson(Op.Hello, { v: PROTOCOL_VERSION, session: 'raw-session-1', generation: 1, ...hello }));
-    if (!expectWelcome) return s;
-    try {
-      await waitFor(() => s.messages.some((m) => m[0] === Op.Welcome), 'welcome', 3000);
-      return s;
-    } catch (err) {
-      s.ws.terminate();
-      if (attempt >= 3) throw err;
-      console.warn(`no welcome on attempt ${attempt} (readyState ${s.ws.readyState}); retrying with a new socket`);
-    }
-  }
+  const s = rawSocket(`${wsUrl(server)}?token=${await tokenFor(server, userId)}`);
+  await s.opened;
+  s.ws.send(encodeJson(Op.Hello, { v: PROTOCOL_VERSION, session: 'raw-session-1', generation: 1, ...hello }));
+  if (expectWelcome) await welcomed(s);
+  return s;
 }
 
 async function welcomed(s: ReturnType<typeof rawSocket>) {
