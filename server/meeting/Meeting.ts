@@ -34,6 +34,7 @@ import { syncParticipants, recomputeQuorum } from './participants.ts';
 import type { MeetingSession } from './MeetingSession.ts';
 import { Voting } from './Voting.ts';
 import { AuditLog } from './AuditLog.ts';
+import { DocStateCache } from './DocStateCache.ts';
 import type { AuditRecord, LedgerRecord } from '../storage/Storage.ts';
 
 /** Transaction origin of updates replayed from storage: not logged again. */
@@ -97,6 +98,11 @@ export class Meeting {
   private readonly sinceSnapshot = new Map<string, number>();
   private flushScheduled = false;
   private writeChain: Promise<void> = Promise.resolve();
+  /** Durable writes started and not yet published. */
+  private writesInFlight = 0;
+  /** Replies that show document state, held until what they show is durable. */
+  private afterDurable: (() => void)[] = [];
+  private readonly stateCache: DocStateCache<DocName>;
   private awarenessChanged = new Set<number>();
   private awarenessTimer: NodeJS.Timeout | null = null;
   private lastAwarenessFlush = 0;
@@ -141,8 +147,10 @@ export class Meeting {
     this.docs = Object.fromEntries(DOC_NAMES.map((n) => [n, new Y.Doc({ gc: n !== 'drafts' })])) as Record<DocName, Y.Doc>;
     this.awareness = new awarenessProtocol.Awareness(new Y.Doc());
     this.awareness.setLocalState(null);
+    this.stateCache = new DocStateCache(this.docs);
     for (const name of DOC_NAMES) {
       this.docs[name].on('update', (update: Uint8Array, origin: unknown) => {
+        this.stateCache.changed(name, update.byteLength);
         if (origin === RESTORE || origin === REMOTE) return;
         let list = this.pendingUpdates.get(name);
         if (!list) this.pendingUpdates.set(name, (list = []));
@@ -316,10 +324,14 @@ export class Meeting {
     switch (type) {
       case syncProtocol.messageYjsSyncStep1: {
         const sv = decoding.readVarUint8Array(d);
-        const e = encoding.createEncoder();
-        encoding.writeVarUint(e, syncProtocol.messageYjsSyncStep2);
-        encoding.writeVarUint8Array(e, Y.encodeStateAsUpdate(doc, sv));
-        s.send(encodeSync(docName, encoding.toUint8Array(e)));
+        this.whenDurable(() => {
+          // An empty state vector (a first join) gets the cached full state, shared by every joiner until the next change.
+          if (sv.byteLength === 1 && sv[0] === 0) return s.send(this.stateCache.fullStep2Frame(docName));
+          const e = encoding.createEncoder();
+          encoding.writeVarUint(e, syncProtocol.messageYjsSyncStep2);
+          encoding.writeVarUint8Array(e, Y.encodeStateAsUpdate(doc, sv));
+          s.send(encodeSync(docName, encoding.toUint8Array(e)));
+        });
         return null;
       }
       case syncProtocol.messageYjsSyncStep2:
@@ -331,7 +343,7 @@ export class Meeting {
         } catch {
           return CloseCode.BadFrame;
         }
-        if (this.docSize(docName) + update.length > this.opts.maxDocBytes) return CloseCode.DocumentTooLarge;
+        if (this.docWouldExceed(docName, update.length)) return CloseCode.DocumentTooLarge;
         if (this.isReplica) this.cluster?.forwardUpdate(s, docName, update);
         else Y.applyUpdate(doc, update, s);
         return null;
@@ -375,8 +387,18 @@ export class Meeting {
     }, wait);
   }
 
-  private docSize(name: DocName): number {
-    return Y.encodeStateAsUpdate(this.docs[name]).length;
+  /** Whether adding `bytes` would take a document over the size limit (cheap unless near it). */
+  docWouldExceed(name: DocName, bytes: number): boolean {
+    return this.stateCache.wouldExceed(name, bytes, this.opts.maxDocBytes);
+  }
+
+  /**
+   * Runs `fn` now if every change applied so far is durable, else right after the write that makes
+   * it durable: a session is never shown state that a crash could take back.
+   */
+  private whenDurable(fn: () => void): void {
+    if (!this.flushScheduled && this.writesInFlight === 0) return fn();
+    this.afterDurable.push(fn);
   }
 
   // ---- commands ----------------------------------------------------------------------------
@@ -431,7 +453,6 @@ export class Meeting {
       now: Date.now(),
       effects,
       maxSpeakers: this.opts.maxSpeakers,
-      maxDocBytes: this.opts.maxDocBytes,
     };
     try {
       // The handler table is keyed by the same names as CommandArgs; the cast narrows a correlated union TS cannot follow.
@@ -467,7 +488,7 @@ export class Meeting {
       if (this.pendingUpdates.size > 0) this.log.error({ docs: [...this.pendingUpdates.keys()] }, 'replica tried to change documents; dropped');
       this.pendingUpdates.clear();
       this.flushScheduled = false;
-      return;
+      return this.releaseAfterDurable();
     }
     if (this.pendingUpdates.has('participants')) this.voting.presenceChanged();
     this.voting.refreshTallies(Date.now());
@@ -478,7 +499,7 @@ export class Meeting {
     const results = this.pendingResults;
     this.pendingUpdates = new Map();
     this.pendingResults = [];
-    if (updates.size === 0 && results.length === 0 && ballots.length === 0 && audit.length === 0) return;
+    if (updates.size === 0 && results.length === 0 && ballots.length === 0 && audit.length === 0) return this.releaseAfterDurable();
     const entries = [...updates].map(([doc, list]) => ({ doc, update: list.length === 1 ? list[0]! : Y.mergeUpdates(list) }));
     const wire = results.map((r): WireResult => (r.outcome.ok ? { id: r.id, ok: true, value: r.outcome.value } : { id: r.id, ok: false, error: r.outcome.error }));
     const records = results.flatMap((r, i) => (r.outcome.ok ? [{ key: r.key, result: wire[i] }] : []));
@@ -491,6 +512,7 @@ export class Meeting {
         this.sinceSnapshot.set(e.doc, 0);
       }
     }
+    this.writesInFlight += 1;
     this.writeChain = this.writeChain
       .then(async () => {
         await this.storage.appendLog(this.id, { entries, commands: records, ballots, audit });
@@ -499,7 +521,16 @@ export class Meeting {
       .then(
         () => this.publish(entries, results, wire),
         (err: unknown) => this.failWrite(err, results),
-      );
+      )
+      .finally(() => {
+        this.writesInFlight -= 1;
+        this.releaseAfterDurable();
+      });
+  }
+
+  private releaseAfterDurable(): void {
+    if (this.flushScheduled || this.writesInFlight > 0 || this.afterDurable.length === 0) return;
+    for (const fn of this.afterDurable.splice(0)) safely(this.log, fn);
   }
 
   private publish(entries: { doc: DocName; update: Uint8Array }[], results: PendingResult[], wire: WireResult[]): void {

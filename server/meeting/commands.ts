@@ -24,7 +24,6 @@ export interface CommandContext {
   /** Actions to run once the command is durable. */
   effects: (() => void)[];
   maxSpeakers: number;
-  maxDocBytes: number;
 }
 
 type Handler<T extends CommandType> = (ctx: CommandContext, args: z.output<(typeof CommandArgs)[T]>) => Outcome<ResultOf<T>>;
@@ -71,8 +70,8 @@ function transact(ctx: CommandContext, doc: Y.Doc, fn: () => void): void {
   doc.transact(fn, SYSTEM);
 }
 
-function docTooLarge(ctx: CommandContext, doc: Y.Doc, adding: number): boolean {
-  return Y.encodeStateAsUpdate(doc).length + adding > ctx.maxDocBytes;
+function docTooLarge(ctx: CommandContext, doc: 'chat' | 'annotations', adding: number): boolean {
+  return ctx.meeting.docWouldExceed(doc, adding);
 }
 
 function agendaItem(ctx: CommandContext, itemId: string): AgendaItem | null {
@@ -92,7 +91,7 @@ export const commandHandlers: { [T in CommandType]: Handler<T> } = {
     const denied = requireAdmitted(ctx);
     if (denied) return denied;
     const chat = ctx.meeting.docs.chat;
-    if (docTooLarge(ctx, chat, text.length * 4)) return refuse('too-large', 'The chat is full for this meeting.');
+    if (docTooLarge(ctx, 'chat', text.length * 4)) return refuse('too-large', 'The chat is full for this meeting.');
     const id = newId('m');
     transact(ctx, chat, () => Layout.chat(chat).push([{ id, userId: ctx.session.userId, name: ctx.session.name, text, at: ctx.now }]));
     return ok({ messageId: id });
@@ -223,7 +222,7 @@ export const commandHandlers: { [T in CommandType]: Handler<T> } = {
     );
     if (!attached) return refuse('not-found', 'That document is not attached to any agenda item.');
     const doc = ctx.meeting.docs.annotations;
-    if (docTooLarge(ctx, doc, text.length * 4)) return refuse('too-large', 'Too many annotations in this meeting.');
+    if (docTooLarge(ctx, 'annotations', text.length * 4)) return refuse('too-large', 'Too many annotations in this meeting.');
     const id = newId('a');
     transact(ctx, doc, () =>
       Layout.annotations(doc).set(id, { id, docId, page, x, y, text, userId: ctx.session.userId, name: ctx.session.name, at: ctx.now }),

@@ -63,6 +63,29 @@ describe('a meeting on one hub', () => {
     await waitFor(() => [...(late.awareness?.getStates().values() ?? [])].some((s) => (s as { userId?: string }).userId === 'cred-stroy'), 'presence');
   });
 
+  it('refuses chat once the chat document is full, keeps what was posted, and still serves late joiners the whole chat', async () => {
+    await server.stop();
+    server = await startTestHub({ MAX_DOC_BYTES: '6000' });
+    const org = await join('org-ivanov');
+    await org.command('participant.admit', { userId: 'cred-stroy' });
+    const a = await join('cred-stroy');
+    const text = 'x'.repeat(200);
+    let accepted = 0;
+    let refusal: unknown = null;
+    for (let i = 0; i < 100 && !refusal; i++) {
+      const r = await a.command('chat.post', { text: `${i} ${text}` });
+      if (r.ok) accepted += 1;
+      else refusal = r;
+    }
+    expect(refusal).toMatchObject({ ok: false, error: { code: 'too-large', message: 'The chat is full for this meeting.' } });
+    // Roughly 6000 bytes of 200-character messages, and none of them lost.
+    expect(accepted).toBeGreaterThan(10);
+    expect(accepted).toBeLessThan(30);
+    const late = await join('cred-fns');
+    expect(readChat(late.docs.chat)).toHaveLength(accepted);
+    expect(readChat(a.docs.chat)).toHaveLength(accepted);
+  });
+
   it('runs the speaker queue: raise, grant, revoke; and only the organizer grants', async () => {
     const org = await join('org-ivanov');
     for (const u of ['cred-stroy', 'cred-fns']) await org.command('participant.admit', { userId: u });
