@@ -30,6 +30,7 @@ const EnvSchema = z.object({
   RATE_FRAMES_PER_SECOND: int(60),
   RATE_FRAMES_BURST: int(200),
   AWARENESS_INTERVAL_MS: int(100),
+  TALLY_INTERVAL_MS: int(100),
   COMPACT_EVERY_UPDATES: int(500),
   UNLOAD_IDLE_MS: int(30_000),
   SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
@@ -93,6 +94,7 @@ export interface Config {
     rateFramesBurst: number;
   };
   awarenessIntervalMs: number;
+  tallyIntervalMs: number;
   compactEveryUpdates: number;
   unloadIdleMs: number;
   sqliteSynchronous: 'FULL' | 'NORMAL';
@@ -178,6 +180,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       rateFramesBurst: e.RATE_FRAMES_BURST,
     },
     awarenessIntervalMs: e.AWARENESS_INTERVAL_MS,
+    tallyIntervalMs: e.TALLY_INTERVAL_MS,
     compactEveryUpdates: e.COMPACT_EVERY_UPDATES,
     unloadIdleMs: e.UNLOAD_IDLE_MS,
     sqliteSynchronous: e.SQLITE_SYNCHRONOUS,

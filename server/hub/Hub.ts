@@ -51,6 +51,7 @@ export class Hub {
     return {
       maxDocBytes: this.config.limits.maxDocBytes,
       awarenessIntervalMs: this.config.awarenessIntervalMs,
+      tallyIntervalMs: this.config.tallyIntervalMs,
       compactEveryUpdates: this.config.compactEveryUpdates,
       maxSpeakers: this.config.media.maxSpeakers,
       recentCommands: 10_000,

@@ -50,6 +50,8 @@ export interface MeetingOptions {
   awarenessIntervalMs: number;
   compactEveryUpdates: number;
   maxSpeakers: number;
+  /** Least time between two tally refreshes caused by ballots or admissions (state changes are immediate). */
+  tallyIntervalMs?: number;
   /** How many recent command results to keep for idempotent retries. */
   recentCommands: number;
   /** Owner (applies commands, writes the log) or replica (forwards commands, mirrors the owner). */
@@ -105,6 +107,7 @@ export class Meeting {
   private readonly stateCache: DocStateCache<DocName>;
   private awarenessChanged = new Set<number>();
   private awarenessTimer: NodeJS.Timeout | null = null;
+  private tallyTimer: NodeJS.Timeout | null = null;
   private lastAwarenessFlush = 0;
   private closed = false;
   private closing: Promise<void> | null = null;
@@ -477,7 +480,13 @@ export class Meeting {
   private schedule(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => this.flush());
+    if (dueFlushes.size === 0) setImmediate(flushDue);
+    dueFlushes.add(this);
+  }
+
+  /** The end-of-turn flush (see `flushDue`). */
+  flushNow(): void {
+    this.flush();
   }
 
   /** Takes everything applied this tick, makes it durable in one write, then broadcasts and answers. */
@@ -491,7 +500,13 @@ export class Meeting {
       return this.releaseAfterDurable();
     }
     if (this.pendingUpdates.has('participants')) this.voting.presenceChanged();
-    this.voting.refreshTallies(Date.now());
+    const tallyDue = this.voting.refreshTallies(Date.now(), this.opts.tallyIntervalMs ?? 0);
+    if (tallyDue !== null && !this.tallyTimer && !this.closed) {
+      this.tallyTimer = setTimeout(() => {
+        this.tallyTimer = null;
+        this.schedule();
+      }, tallyDue);
+    }
     this.flushScheduled = false;
     const ballots = this.voting.takePending();
     const audit = this.audit.takePending();
@@ -584,9 +599,22 @@ export class Meeting {
     this.closed = true;
     for (const s of [...this.sessions]) s.close(code);
     if (this.awarenessTimer) clearTimeout(this.awarenessTimer);
+    if (this.tallyTimer) clearTimeout(this.tallyTimer);
     this.awareness.destroy();
     for (const d of Object.values(this.docs)) d.destroy();
   }
+}
+
+/**
+ * Meetings with changes to flush at the end of this turn. They flush in one callback so that their
+ * durable writes reach storage in the same microtask run and share one commit (SqliteStorage).
+ */
+const dueFlushes = new Set<Meeting>();
+
+function flushDue(): void {
+  const due = [...dueFlushes];
+  dueFlushes.clear();
+  for (const m of due) safely(m.log, () => m.flushNow());
 }
 
 function safely(log: Logger, fn: () => void): void {

@@ -34,6 +34,9 @@ export class Voting {
   private readonly ledger: LedgerRecord[];
   private pendingBallots: LedgerRecord[] = [];
   private readonly dirty = new Set<string>();
+  /** A question changed state or version: its tally must not wait for the throttle. */
+  private urgent = false;
+  private lastRefresh = -Infinity;
 
   constructor(
     private readonly host: VotingHost,
@@ -67,13 +70,24 @@ export class Voting {
     for (const q of this.questions()) if (q.status === 'open') this.dirty.add(q.id);
   }
 
-  /** Recomputes the tallies of questions that changed since the last flush. */
-  refreshTallies(now: number): void {
+  /**
+   * Recomputes the tallies of questions that changed. A change of state (opened, closed, edited,
+   * published) is shown at once; new ballots and admissions move the turnout at most once per
+   * `throttleMs`, so that a ballot storm does not rebroadcast the tallies after every ballot.
+   * Returns in how many milliseconds a deferred refresh is due (null when nothing waits).
+   */
+  refreshTallies(now: number, throttleMs = 0): number | null {
+    if (this.dirty.size === 0) return null;
+    const wait = this.lastRefresh + throttleMs - now;
+    if (!this.urgent && wait > 0) return wait;
     for (const id of this.dirty) {
       const q = this.question(id);
       if (q) this.publishTally(q, now);
     }
     this.dirty.clear();
+    this.urgent = false;
+    this.lastRefresh = now;
+    return null;
   }
 
   // ---- questions ----------------------------------------------------------------------------
@@ -94,6 +108,7 @@ export class Voting {
   private save(q: QuestionRecord): void {
     this.host.change(this.host.docs.agenda, () => Layout.questions(this.host.docs.agenda).set(q.id, q));
     this.dirty.add(q.id);
+    this.urgent = true;
   }
 
   private static version(s: QuestionSettings): string {

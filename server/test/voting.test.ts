@@ -194,3 +194,43 @@ describe('a whole vote through the real hub', () => {
     return body.ballots.length;
   }
 });
+
+describe('live turnout during a ballot storm', () => {
+  it('moves at most once per TALLY_INTERVAL_MS while ballots arrive, yet closing shows the final tally at once', async () => {
+    // A long interval makes the throttle visible; the default is 100 ms.
+    const server = await startTestHub({ TALLY_INTERVAL_MS: '1500' });
+    const org = await connect(server, 'org-ivanov');
+    await org.whenSynced();
+    const voters = CREDITORS.slice(0, 4);
+    for (const u of voters) expect((await org.command('participant.admit', { userId: u })).ok).toBe(true);
+    const clients = await Promise.all(voters.map(async (u) => {
+      const c = await connect(server, u);
+      await c.whenSynced();
+      return c;
+    }));
+    try {
+      const itemId = readAgenda(org.docs.agenda)[0]!.id;
+      const created = await org.command('question.create', { itemId, question: { form: 'for-against-abstain', rule: 'majority-present' }, mode: 'closed', minOpenSeconds: 0 });
+      if (!created.ok) throw new Error(JSON.stringify(created.error));
+      const { questionId, version } = created.value;
+      expect((await org.command('vote.open', { questionId })).ok).toBe(true);
+      // Opening is a change of state: shown at once.
+      expect(readTally(org.docs.tallies, questionId)).toMatchObject({ status: 'open', turnout: { voted: 0 } });
+      const cast = (c: HubClient) => c.command('vote.cast', { questionId, version, choice: 'for' });
+      // The first ballot after the refresh of the opening waits for the interval.
+      expect((await cast(clients[0]!)).ok).toBe(true);
+      expect((await cast(clients[1]!)).ok).toBe(true);
+      expect(readTally(org.docs.tallies, questionId)?.turnout.voted).toBe(0);
+      // ...and then shows every ballot cast so far in one refresh.
+      await waitFor(() => readTally(org.docs.tallies, questionId)?.turnout.voted === 2, 'turnout after the interval', 5000);
+      expect((await cast(clients[2]!)).ok).toBe(true);
+      // Closing does not wait: the acknowledgement comes after the final tally is visible.
+      expect((await org.command('vote.close', { questionId })).ok).toBe(true);
+      expect(readTally(org.docs.tallies, questionId)).toMatchObject({ status: 'closed', visible: true, turnout: { voted: 3 }, report: { outcome: expect.any(String) } });
+    } finally {
+      for (const c of clients) c.close();
+      org.close();
+      await server.stop();
+    }
+  });
+});
