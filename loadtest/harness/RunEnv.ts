@@ -14,7 +14,7 @@ import { RunMetrics } from './RunMetrics.ts';
 import { WorkerPool } from './WorkerPool.ts';
 import { Progress } from './Progress.ts';
 import { Inspector, type MemoryUsage } from './Inspector.ts';
-import { startHubProcess, type ServerProcess } from './ServerProcess.ts';
+import { startHubProcess, type ServerUnderTest } from './ServerProcess.ts';
 import { PerfProfile } from './PerfProfile.ts';
 import { sleep } from './clock.ts';
 import { scrapeHubMetrics, type HubReported } from './hubMetrics.ts';
@@ -38,8 +38,9 @@ export class RunEnv {
   readonly metrics = new RunMetrics();
   readonly organizers: LoadClient[] = [];
   pool!: WorkerPool;
-  server!: ServerProcess;
-  inspector: Inspector | null = null;
+  server!: ServerUnderTest;
+  /** One per server process (a cluster has several). */
+  inspectors: Inspector[] = [];
   progress!: Progress;
   private sampler: NodeJS.Timeout | null = null;
   private profiler: PerfProfile | null = null;
@@ -62,13 +63,13 @@ export class RunEnv {
   }
 
   /** Attaches to a started server: sampler, inspector, workers, progress. */
-  async attach(server: ServerProcess, key: string[]): Promise<void> {
+  async attach(server: ServerUnderTest, key: string[]): Promise<void> {
     this.server = server;
-    if (server.opts.inspectPort) this.inspector = await Inspector.connect(server.opts.inspectPort);
+    for (const port of server.inspectPorts) this.inspectors.push(await Inspector.connect(port));
     this.metrics.addServer(server.read());
     this.sampler = setInterval(() => {
       if (!server.alive) {
-        this.metrics.error('server-exit', `${server.opts.name} exited during the run; see ${server.opts.logFile}`);
+        this.metrics.error('server-exit', `${server.name} exited during the run; see ${server.logFile}`);
         if (this.sampler) clearInterval(this.sampler);
         return;
       }
@@ -144,10 +145,12 @@ export class RunEnv {
     await Promise.all(this.organizers.map((c) => c.connectRetrying(60_000, (msg) => this.metrics.error('abrupt-close', `organizer of room ${c.spec.room}: ${msg} (reconnected)`))));
   }
 
-  /** Memory of the server after a full GC (null without an inspector). */
+  /** Memory of the server after a full GC, summed over its processes (null without inspectors). */
   async memory(): Promise<(MemoryUsage & { procRss: number }) | null> {
-    if (!this.inspector) return null;
-    const m = await this.inspector.gcAndMemory();
+    if (this.inspectors.length === 0) return null;
+    const all = await Promise.all(this.inspectors.map((i) => i.gcAndMemory()));
+    const sum = (f: (m: MemoryUsage) => number) => all.reduce((a, m) => a + f(m), 0);
+    const m: MemoryUsage = { rss: sum((x) => x.rss), heapTotal: sum((x) => x.heapTotal), heapUsed: sum((x) => x.heapUsed), external: sum((x) => x.external), arrayBuffers: sum((x) => x.arrayBuffers) };
     return { ...m, procRss: this.server.read().rssBytes };
   }
 
@@ -181,7 +184,7 @@ export class RunEnv {
     }
     for (const c of this.organizers) c.destroy();
     if (this.sampler) clearInterval(this.sampler);
-    this.inspector?.close();
+    for (const i of this.inspectors) i.close();
     if (this.server) {
       this.metrics.addServer(this.server.read());
       if (this.serverKind === 'hub' && this.server.alive) this.hubReported = await scrapeHubMetrics(this.server.httpUrl);

@@ -52,6 +52,41 @@ export interface ProcessReading {
   rssBytes: number;
 }
 
+/** Reads a process' CPU time (user + system, all threads) and RSS from /proc (zeros once it is gone). */
+export function readProcess(pid: number): ProcessReading {
+  const at = Date.now();
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const utime = Number(fields[11]);
+    const stime = Number(fields[12]);
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rss = /VmRSS:\s+(\d+) kB/.exec(status);
+    return { at, cpuMs: ((utime + stime) * 1000) / ticksPerSecond(), rssBytes: rss ? Number(rss[1]) * 1024 : 0 };
+  } catch {
+    return { at, cpuMs: 0, rssBytes: 0 };
+  }
+}
+
+/**
+ * What a run measures: one server process, or a cluster of them (ServerGroup). Clients connect to
+ * `wsBases` (round-robin in the fan-out); CPU and memory readings are the sum over every process.
+ */
+export interface ServerUnderTest {
+  readonly name: string;
+  readonly logFile: string;
+  /** Main process (the one profiled with --profile). */
+  readonly pid: number;
+  readonly httpUrl: string;
+  readonly wsBase: string;
+  /** Every process' inspector port, to force a GC before reading memory. */
+  readonly inspectPorts: number[];
+  readonly alive: boolean;
+  read(): ProcessReading;
+  stop(): Promise<void>;
+}
+
 /** Options of a child server. */
 export interface ServerProcessOptions {
   name: string;
@@ -75,7 +110,7 @@ process.once('exit', () => {
 });
 
 /** A running child server. */
-export class ServerProcess {
+export class ServerProcess implements ServerUnderTest {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
 
@@ -126,6 +161,14 @@ export class ServerProcess {
     return this.child.pid ?? 0;
   }
 
+  get name(): string {
+    return this.opts.name;
+  }
+
+  get logFile(): string {
+    return this.opts.logFile;
+  }
+
   get httpUrl(): string {
     return `http://127.0.0.1:${this.opts.port}`;
   }
@@ -141,19 +184,11 @@ export class ServerProcess {
 
   /** Reads CPU time and RSS from /proc. */
   read(): ProcessReading {
-    const at = Date.now();
-    try {
-      const stat = fs.readFileSync(`/proc/${this.pid}/stat`, 'utf8');
-      // Fields after the command name (which may contain spaces) start after the last ')'.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const utime = Number(fields[11]);
-      const stime = Number(fields[12]);
-      const status = fs.readFileSync(`/proc/${this.pid}/status`, 'utf8');
-      const rss = /VmRSS:\s+(\d+) kB/.exec(status);
-      return { at, cpuMs: ((utime + stime) * 1000) / ticksPerSecond(), rssBytes: rss ? Number(rss[1]) * 1024 : 0 };
-    } catch {
-      return { at, cpuMs: 0, rssBytes: 0 };
-    }
+    return readProcess(this.pid);
+  }
+
+  get inspectPorts(): number[] {
+    return this.opts.inspectPort ? [this.opts.inspectPort] : [];
   }
 
   /** Stops the child with SIGINT (graceful: flushes storage, writes CPU profiles), then SIGKILL if it hangs. */

@@ -12,6 +12,7 @@ import { login, provisionRooms, type ProvisionedRoom } from './provision.ts';
 import { provisionDirect } from './provisionDirect.ts';
 import { demoOrganizerInvite, startHubProcess } from './ServerProcess.ts';
 import { RunEnv, type RunOutcome } from './RunEnv.ts';
+import { RedisProcess } from './ServerGroup.ts';
 import { runFill, FILL_KEYS } from './runs/fill.ts';
 import { runChat, CHAT_KEYS } from './runs/chat.ts';
 import { runVote, VOTE_KEYS } from './runs/vote.ts';
@@ -34,6 +35,8 @@ const RUNNERS: Record<HubScenario, { run: (env: RunEnv) => Promise<RunOutcome>; 
 export interface Provisioned {
   rooms: ProvisionedRoom[];
   single: ProvisionedRoom | null;
+  /** The fan-out's room in a cluster's storage (SQLite and Redis, under `clusterTemplate`). */
+  cluster: ProvisionedRoom | null;
 }
 
 /** Runs the benchmark; resolves with its summary (also written to opts.outDir). */
@@ -47,13 +50,15 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
 
   log(`results: ${opts.outDir}`);
   const template = path.join(opts.outDir, 'template');
+  const clusterTemplate = path.join(opts.outDir, 'template-cluster');
   const p0 = nowMs();
   const prov = await provision(opts, template, hubScenarios.length > 0, fanout, log);
+  if (fanout && opts.fanoutTopologies.includes('cluster')) prov.cluster = await provisionCluster(opts, clusterTemplate, opts.quiet ? () => {} : log);
   const provisioning = {
     method: opts.provision,
     seconds: Math.round((nowMs() - p0) / 100) / 10,
-    participants: prov.rooms.reduce((a, r) => a + r.members.length, 0) + (prov.single?.members.length ?? 0),
-    meetings: prov.rooms.length + (prov.single ? 1 : 0),
+    participants: [...prov.rooms, prov.single, prov.cluster].reduce((a, r) => a + (r?.members.length ?? 0), 0),
+    meetings: [...prov.rooms, prov.single, prov.cluster].filter((r) => r).length,
   };
   log(`provisioned ${provisioning.meetings} meetings, ${provisioning.participants} participants in ${provisioning.seconds} s`);
 
@@ -82,12 +87,16 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
   }
 
   const comparisons: FanoutComparison[] = [];
-  if (fanout && prov.single) {
-    for (const readers of opts.fanoutReaders) {
-      const r = await runFanout(opts, prov.single, readers, template, log);
-      runs.push(...r.runs);
-      for (const s of r.runs) log(formatRunLine(s));
-      if (r.comparison) comparisons.push(r.comparison);
+  if (fanout) {
+    for (const topology of opts.fanoutTopologies) {
+      const room = topology === 'cluster' ? prov.cluster : prov.single;
+      if (!room) continue;
+      for (const readers of opts.fanoutReaders) {
+        const r = await runFanout(opts, { room, template: topology === 'cluster' ? clusterTemplate : template }, topology, readers, log);
+        runs.push(...r.runs);
+        for (const s of r.runs) log(formatRunLine(s));
+        if (r.comparison) comparisons.push(r.comparison);
+      }
     }
   }
 
@@ -112,6 +121,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
   };
   writeOutputs(opts.outDir, summary);
   fs.rmSync(template, { recursive: true, force: true });
+  fs.rmSync(clusterTemplate, { recursive: true, force: true });
   return summary;
 }
 
@@ -140,11 +150,12 @@ async function provision(opts: BenchOptions, dir: string, hubRuns: boolean, fano
   fs.mkdirSync(dir, { recursive: true });
   const progress = opts.quiet ? () => {} : log;
   const wantRooms = hubRuns && opts.layouts.includes('rooms');
-  const singleSize = Math.max(hubRuns && opts.layouts.includes('single') ? opts.connections : 0, fanout ? Math.max(...opts.fanoutReaders) + 1 : 0);
+  const fanoutSingle = fanout && opts.fanoutTopologies.includes('single');
+  const singleSize = Math.max(hubRuns && opts.layouts.includes('single') ? opts.connections : 0, fanoutSingle ? Math.max(...opts.fanoutReaders) + 1 : 0);
   if (opts.provision === 'direct') {
     const groups = [...(wantRooms ? [{ tag: 'rm', sizes: roomsOf('rooms', opts.connections, opts.roomSize) }] : []), ...(singleSize > 0 ? [{ tag: 'sg', sizes: [singleSize] }] : [])];
     const made = await provisionDirect(dir, groups, opts.hubEnv, progress);
-    return { rooms: made.rm ?? [], single: made.sg?.[0] ?? null };
+    return { rooms: made.rm ?? [], single: made.sg?.[0] ?? null, cluster: null };
   }
   const logFile = path.join(dir, 'provision.log');
   // Provisioning is not measured: without an fsync per commit it takes seconds instead of minutes
@@ -157,9 +168,24 @@ async function provision(opts: BenchOptions, dir: string, hubRuns: boolean, fano
     const ws = `${hub.wsBase}/ws`;
     const rooms = wantRooms ? await provisionRooms(hub.httpUrl, ws, organizer, 'rm', roomsOf('rooms', opts.connections, opts.roomSize), progress) : [];
     const single = singleSize > 0 ? (await provisionRooms(hub.httpUrl, ws, organizer, 'sg', [singleSize], progress))[0]! : null;
-    return { rooms, single };
+    return { rooms, single, cluster: null };
   } finally {
     await hub.stop();
+  }
+}
+
+/**
+ * The fan-out's room for the cluster topology: a Redis (kept as files in `dir`/redis) and the
+ * SQLite data (`dir`/data) written by an in-process hub in cluster mode, so the meeting's log is
+ * in Redis as a cluster keeps it. Every cluster run starts from a copy.
+ */
+async function provisionCluster(opts: BenchOptions, dir: string, progress: (l: string) => void): Promise<ProvisionedRoom> {
+  const redis = await RedisProcess.start(path.join(dir, 'redis'), path.join(dir, 'redis.log'));
+  try {
+    const made = await provisionDirect(path.join(dir, 'data'), [{ tag: 'cl', sizes: [Math.max(...opts.fanoutReaders) + 1] }], { ...opts.hubEnv, REDIS_URL: redis.url }, progress);
+    return made.cl![0]!;
+  } finally {
+    await redis.stop();
   }
 }
 
@@ -191,8 +217,9 @@ function targetChecks(runs: RunSummary[], fanout: FanoutComparison[]): Check[] {
     checks.push({ name: `${r.name}: burst delivered with no errors`, target: '0 errors', value: r.errors.total, unit: 'errors', pass: r.errors.total === 0 });
   }
   for (const c of fanout) {
-    checks.push({ name: `fanout-${c.readers}: p99 latency, ${c.peer.name} / ours`, target: `>= ${TARGETS.fanoutAdvantage}x`, value: c.ratios.p99, unit: 'x', pass: c.ratios.p99 >= TARGETS.fanoutAdvantage });
-    checks.push({ name: `fanout-${c.readers}: CPU per delivered update, ${c.peer.name} / ours`, target: `>= ${TARGETS.fanoutAdvantage}x`, value: c.ratios.cpuPerDelivery, unit: 'x', pass: c.ratios.cpuPerDelivery >= TARGETS.fanoutAdvantage });
+    const tag = `fanout-${c.readers}${c.topology === 'cluster' ? ' cluster' : ''}`;
+    checks.push({ name: `${tag}: p99 latency, ${c.peer.name} / ours`, target: `>= ${TARGETS.fanoutAdvantage}x`, value: c.ratios.p99, unit: 'x', pass: c.ratios.p99 >= TARGETS.fanoutAdvantage });
+    checks.push({ name: `${tag}: CPU per delivered update, ${c.peer.name} / ours`, target: `>= ${TARGETS.fanoutAdvantage}x`, value: c.ratios.cpuPerDelivery, unit: 'x', pass: c.ratios.cpuPerDelivery >= TARGETS.fanoutAdvantage });
   }
   return checks;
 }

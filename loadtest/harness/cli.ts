@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { LAYOUTS, type Layout } from '../scenarios/definitions.ts';
-import { defaultOptions, parseScenarios, type BenchOptions } from './options.ts';
+import { FANOUT_TOPOLOGIES, defaultOptions, parseScenarios, type BenchOptions, type FanoutTopology } from './options.ts';
 import { runBench } from './bench.ts';
 import { formatSummary } from './report/text.ts';
 
@@ -23,6 +23,8 @@ const HELP = `usage: npm run bench -- <all|fill|vote|chat|reconnect|fanout[,...]
   --vote-window MS       every voter casts within this window (default 2000)
   --fanout-readers LIST  reader counts of the fan-out comparison (default 100,1000)
   --fanout-rate N        updates per second of the fan-out writer (default 20)
+  --fanout-topologies L  single,cluster (default both): one server process, and 2 processes on one
+                         Redis (our hubs; Hocuspocus with its Redis extension); needs redis-server
   --no-peers             fan-out against our hub only
   --workers N            load-generator threads (default: CPUs, 2..4)
   --hub-env K=V          extra environment for the hub child (repeatable), e.g. SQLITE_SYNCHRONOUS=NORMAL
@@ -52,6 +54,7 @@ function parse(argv: string[]): BenchOptions | null {
       'vote-window': { type: 'string' },
       'fanout-readers': { type: 'string' },
       'fanout-rate': { type: 'string' },
+      'fanout-topologies': { type: 'string' },
       'no-peers': { type: 'boolean' },
       workers: { type: 'string' },
       'hub-env': { type: 'string', multiple: true },
@@ -94,6 +97,11 @@ function parse(argv: string[]): BenchOptions | null {
   o.voteWindowMs = num(values['vote-window'], 'vote-window') ?? o.voteWindowMs;
   if (values['fanout-readers']) o.fanoutReaders = values['fanout-readers'].split(',').map((s) => num(s.trim(), 'fanout-readers') ?? 0).filter((n) => n > 0);
   o.fanoutRate = num(values['fanout-rate'], 'fanout-rate') ?? o.fanoutRate;
+  if (values['fanout-topologies']) {
+    const list = values['fanout-topologies'].split(',').map((s) => s.trim());
+    for (const t of list) if (!(FANOUT_TOPOLOGIES as readonly string[]).includes(t)) throw new Error(`unknown fan-out topology "${t}" (${FANOUT_TOPOLOGIES.join(', ')})`);
+    o.fanoutTopologies = list as FanoutTopology[];
+  }
   if (values['no-peers']) o.peers = [];
   o.workers = Math.max(1, Math.floor(num(values.workers, 'workers') ?? o.workers));
   for (const kv of values['hub-env'] ?? []) {

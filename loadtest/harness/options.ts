@@ -7,6 +7,10 @@ import type { HubReported } from './hubMetrics.ts';
 import type { SeriesPoint, ServerSample } from './RunMetrics.ts';
 import { REPO_ROOT } from './ServerProcess.ts';
 
+/** How the fan-out's servers run: one process, or a cluster of processes and one Redis. */
+export type FanoutTopology = 'single' | 'cluster';
+export const FANOUT_TOPOLOGIES: readonly FanoutTopology[] = ['single', 'cluster'];
+
 /** Everything a benchmark run can be told. */
 export interface BenchOptions {
   scenarios: ScenarioName[];
@@ -28,6 +32,8 @@ export interface BenchOptions {
   fanoutSeconds: number;
   fanoutChars: number;
   fanoutWarmupSeconds: number;
+  /** One server process, and/or a cluster of processes on one Redis (runs/fanout.ts). */
+  fanoutTopologies: FanoutTopology[];
   /** Peer servers in the fan-out comparison (empty: ours only). */
   peers: ('hocuspocus')[];
   /** Load-generator worker threads. */
@@ -71,6 +77,7 @@ export function defaultOptions(): BenchOptions {
     fanoutSeconds: DEFAULTS.fanoutSeconds,
     fanoutChars: DEFAULTS.fanoutChars,
     fanoutWarmupSeconds: DEFAULTS.fanoutWarmupSeconds,
+    fanoutTopologies: [...FANOUT_TOPOLOGIES],
     peers: ['hocuspocus'],
     workers: Math.max(2, Math.min(4, os.availableParallelism())),
     replicaSample: 50,
@@ -130,6 +137,7 @@ export interface RunSummary {
 /** The fan-out comparison of one reader count. */
 export interface FanoutComparison {
   readers: number;
+  topology: FanoutTopology;
   ours: FanoutNumbers;
   peer: FanoutNumbers & { name: string };
   /** peer / ours: above 1 means we are better (lower latency, less CPU, less memory). */

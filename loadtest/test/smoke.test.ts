@@ -36,8 +36,10 @@ describe('load harness smoke', () => {
       layouts: ['rooms' as const],
       connections: 100,
       roomSize: 50,
-      holdSeconds: 4,
-      chatSeconds: 4,
+      // 20 s under load: 10 s of idle connections heartbeating, 10 s of the burst.
+      holdSeconds: 10,
+      heartbeatMs: 2000,
+      chatSeconds: 10,
       chatRate: 20,
       workers: 2,
       replicaSample: 10,
@@ -63,6 +65,36 @@ describe('load harness smoke', () => {
     expect(chat!.values.deliveries).toBe(chat!.values.messagesAcknowledged! * 48);
     expect(fs.existsSync(path.join(opts.outDir, 'summary.json'))).toBe(true);
     expect(fs.readFileSync(path.join(opts.outDir, 'report.html'), 'utf8')).toContain('<svg');
+  });
+
+  it('runs the fan-out comparison against Hocuspocus, on one process and as a cluster on Redis, delivering every update', async () => {
+    const opts = {
+      ...defaultOptions(),
+      scenarios: ['fanout' as const],
+      fanoutReaders: [20],
+      fanoutSeconds: 3,
+      fanoutWarmupSeconds: 1,
+      workers: 2,
+      replicaSample: 5,
+      quiet: true,
+      quietWaitSeconds: 0,
+      outDir: tmp('agora-smoke-fanout-'),
+    };
+    const summary = await runBench(opts, () => {});
+    expect(summary.runs.map((r) => r.name)).toEqual(['fanout-n20-hub', 'fanout-n20-hocuspocus', 'fanout-n20-hub-cluster', 'fanout-n20-hocuspocus-cluster']);
+    for (const r of summary.runs) {
+      expect(r.errors, `${r.name}: ${r.errors.samples.join('; ')}`).toMatchObject({ total: 0 });
+      expect(r.values.connected, r.name).toBe(20);
+      expect(r.values.missingDeliveries, r.name).toBe(0);
+      expect(r.values.duplicateDeliveries, r.name).toBe(0);
+      expect(r.values.replicasChecked, r.name).toBeGreaterThan(0);
+      expect(r.latency['fanout.delivery']?.count, r.name).toBe(r.values.updatesMeasured! * 20);
+    }
+    expect(summary.fanout.map((c) => [c.readers, c.topology, c.peer.name])).toEqual([
+      [20, 'single', 'hocuspocus'],
+      [20, 'cluster', 'hocuspocus'],
+    ]);
+    for (const c of summary.fanout) expect(c.ratios.cpuPerDelivery).toBeGreaterThan(0);
   });
 
   it('builds the k6 bundle and every k6 script parses', async () => {

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { TARGETS } from '../../scenarios/definitions.ts';
 import type { BenchSummary, Check, RunSummary } from '../options.ts';
 import { barChart, lineChart, type Line } from './svg.ts';
+import { fanoutLabel } from './text.ts';
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -81,14 +82,15 @@ function runSection(r: RunSummary): string {
 export function writeHtmlReport(file: string, s: BenchSummary): void {
   const fanout = s.fanout.length
     ? `<section><h2>Fan-out comparison</h2><p>One writer appends ${s.options.fanoutChars} characters of Yjs text ${s.options.fanoutRate} times a second; N readers receive every update. Ratio = peer / ours (above 1: ours is better). CPU per delivered update is CPU time, the most robust of these numbers on a shared machine; latencies include whatever else ran (see each run's "other processes").</p>
+<p class="note">"cluster" rows: each server runs as 2 processes on one Redis (appendfsync always), the writer on the first, readers split between them; CPU and memory are summed over both processes and Redis. Our hubs: the owner appends each update to the meeting's Redis stream and publishes it, the other hub relays it. Hocuspocus: its Redis extension publishes every update and each instance applies what the others publish.</p>
 <p class="note">Memory: our readers join a meeting and receive its seven documents, including the roster of every participant (about 167 KB for 1,001 people); Hocuspocus readers receive one small document. RSS growth after a forced GC keeps the allocator pages used to send that roster; the JS heap growth is what a connection holds.</p>
 <table><tr><th>readers</th><th>server</th><th>p50 ms</th><th>p99 ms</th><th>CPU µs / delivered update</th><th>RSS KB / connection</th><th>heap KB / connection</th><th>errors</th></tr>
 ${s.fanout
   .map(
     (c) =>
-      `<tr><td>${c.readers}</td><td>ours</td><td>${c.ours.p50}</td><td>${c.ours.p99}</td><td>${c.ours.cpuUsPerDelivery}</td><td>${c.ours.rssKBPerConnection}</td><td>${c.ours.heapKBPerConnection}</td><td>${c.ours.errors}</td></tr>` +
-      `<tr><td>${c.readers}</td><td>${esc(c.peer.name)}</td><td>${c.peer.p50}</td><td>${c.peer.p99}</td><td>${c.peer.cpuUsPerDelivery}</td><td>${c.peer.rssKBPerConnection}</td><td>${c.peer.heapKBPerConnection}</td><td>${c.peer.errors}</td></tr>` +
-      `<tr class="ratio"><td>${c.readers}</td><td>ratio</td><td>${c.ratios.p50}x</td><td>${c.ratios.p99}x</td><td>${c.ratios.cpuPerDelivery}x</td><td>${c.ratios.memoryPerConnection}x</td><td></td><td></td></tr>`,
+      `<tr><td>${fanoutLabel(c)}</td><td>ours</td><td>${c.ours.p50}</td><td>${c.ours.p99}</td><td>${c.ours.cpuUsPerDelivery}</td><td>${c.ours.rssKBPerConnection}</td><td>${c.ours.heapKBPerConnection}</td><td>${c.ours.errors}</td></tr>` +
+      `<tr><td>${fanoutLabel(c)}</td><td>${esc(c.peer.name)}</td><td>${c.peer.p50}</td><td>${c.peer.p99}</td><td>${c.peer.cpuUsPerDelivery}</td><td>${c.peer.rssKBPerConnection}</td><td>${c.peer.heapKBPerConnection}</td><td>${c.peer.errors}</td></tr>` +
+      `<tr class="ratio"><td>${fanoutLabel(c)}</td><td>ratio</td><td>${c.ratios.p50}x</td><td>${c.ratios.p99}x</td><td>${c.ratios.cpuPerDelivery}x</td><td>${c.ratios.memoryPerConnection}x</td><td></td><td></td></tr>`,
   )
   .join('')}</table>
 <div class="charts">${s.fanout
@@ -99,7 +101,7 @@ ${s.fanout
               { label: 'CPU per delivered update', bars: [{ name: 'ours', value: c.ours.cpuUsPerDelivery, unit: 'µs' }, { name: c.peer.name, value: c.peer.cpuUsPerDelivery, unit: 'µs' }] },
               { label: 'RSS per connection', bars: [{ name: 'ours', value: c.ours.rssKBPerConnection, unit: 'KB' }, { name: c.peer.name, value: c.peer.rssKBPerConnection, unit: 'KB' }] },
             ],
-            `${c.readers} readers`,
+            `${c.readers} readers${c.topology === 'cluster' ? ', cluster (2 processes + Redis)' : ''}`,
           ),
         )
         .join('')}</div></section>`

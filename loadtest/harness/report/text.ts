@@ -1,5 +1,5 @@
 /** The plain-text summary printed at the end of a benchmark (and saved as summary.txt). */
-import type { BenchSummary, RunSummary } from '../options.ts';
+import type { BenchSummary, FanoutComparison, RunSummary } from '../options.ts';
 
 const pad = (s: string | number, n: number) => String(s).padEnd(n);
 const lpad = (s: string | number, n: number) => String(s).padStart(n);
@@ -42,16 +42,22 @@ export function formatSummary(s: BenchSummary): string {
     lines.push('');
     lines.push('== fan-out comparison (ratio = peer / ours; above 1 means ours is better)');
     lines.push('   (our readers receive the meeting\'s 7 documents at join, including the roster of every participant; RSS growth keeps the allocator pages used to send it, heap growth is what a connection holds)');
-    lines.push(`    ${pad('readers', 9)}${pad('server', 12)}${lpad('p50 ms', 9)}${lpad('p99 ms', 9)}${lpad('cpu us/delivery', 17)}${lpad('rss KB/conn', 13)}${lpad('heap KB/conn', 14)}${lpad('errors', 8)}`);
+    if (s.fanout.some((c) => c.topology === 'cluster')) lines.push('   ("cluster": 2 server processes and one Redis, readers split between them; CPU and memory summed over all three)');
+    lines.push(`    ${pad('readers', 14)}${pad('server', 12)}${lpad('p50 ms', 9)}${lpad('p99 ms', 9)}${lpad('cpu us/delivery', 17)}${lpad('rss KB/conn', 13)}${lpad('heap KB/conn', 14)}${lpad('errors', 8)}`);
     for (const c of s.fanout) {
       for (const [name, n] of [['ours', c.ours], [c.peer.name, c.peer]] as const) {
-        lines.push(`    ${pad(c.readers, 9)}${pad(name, 12)}${lpad(n.p50.toFixed(2), 9)}${lpad(n.p99.toFixed(2), 9)}${lpad(n.cpuUsPerDelivery.toFixed(2), 17)}${lpad(n.rssKBPerConnection.toFixed(1), 13)}${lpad(n.heapKBPerConnection.toFixed(1), 14)}${lpad(n.errors, 8)}`);
+        lines.push(`    ${pad(fanoutLabel(c), 14)}${pad(name, 12)}${lpad(n.p50.toFixed(2), 9)}${lpad(n.p99.toFixed(2), 9)}${lpad(n.cpuUsPerDelivery.toFixed(2), 17)}${lpad(n.rssKBPerConnection.toFixed(1), 13)}${lpad(n.heapKBPerConnection.toFixed(1), 14)}${lpad(n.errors, 8)}`);
       }
-      lines.push(`    ${pad(c.readers, 9)}${pad('ratio', 12)}${lpad(`${c.ratios.p50}x`, 9)}${lpad(`${c.ratios.p99}x`, 9)}${lpad(`${c.ratios.cpuPerDelivery}x`, 17)}${lpad(`${c.ratios.memoryPerConnection}x`, 13)}`);
+      lines.push(`    ${pad(fanoutLabel(c), 14)}${pad('ratio', 12)}${lpad(`${c.ratios.p50}x`, 9)}${lpad(`${c.ratios.p99}x`, 9)}${lpad(`${c.ratios.cpuPerDelivery}x`, 17)}${lpad(`${c.ratios.memoryPerConnection}x`, 13)}`);
     }
   }
   lines.push('');
   lines.push('== targets');
   for (const c of s.targets) lines.push(`    ${c.pass ? 'PASS' : 'MISS'}  ${c.name}: ${c.value} ${c.unit} (target ${c.target})`);
   return `${lines.join('\n')}\n`;
+}
+
+/** A fan-out comparison's row label: its reader count, and "cluster" for the cluster topology. */
+export function fanoutLabel(c: FanoutComparison): string {
+  return c.topology === 'cluster' ? `${c.readers} cluster` : String(c.readers);
 }

@@ -10,17 +10,23 @@
  * also applies it to a Y.Doc with y-protocols and is checked at the end). Only the framing differs (our opcode + document name, Hocuspocus'
  * document name + message type). Our hub makes each update durable (SQLite, synchronous=FULL)
  * before broadcasting it; Hocuspocus broadcasts first and stores the whole document, debounced.
+ *
+ * The cluster variant runs CLUSTER_SIZE processes of each server on one Redis (configured the same
+ * for both): our hubs (the writer's hub owns the meeting, appends its log to a Redis stream and
+ * publishes; the others relay to their readers) against Hocuspocus with its Redis extension (every
+ * instance publishes what it receives and applies what the others publish).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { FANOUT_TEXT, markerText, MarkerKind } from '../../scenarios/index.ts';
 import { syncUpdateFrame } from '../../scenarios/wire.ts';
-import type { BenchOptions, FanoutComparison, FanoutNumbers, RunSummary } from '../options.ts';
+import type { BenchOptions, FanoutComparison, FanoutNumbers, FanoutTopology, RunSummary } from '../options.ts';
 import type { ProvisionedRoom } from '../provision.ts';
 import { RunEnv, type RunOutcome } from '../RunEnv.ts';
 import { LoadClient } from '../LoadClient.ts';
 import { HocuspocusClient } from '../HocuspocusClient.ts';
-import { REPO_ROOT, ServerProcess, TSX_LOADER, freePort } from '../ServerProcess.ts';
+import { REPO_ROOT, ServerProcess, TSX_LOADER, freePort, startHubProcess } from '../ServerProcess.ts';
+import { RedisProcess, ServerGroup, copyClusterState } from '../ServerGroup.ts';
 import { M } from '../Agent.ts';
 import { nowMs, sleep } from '../clock.ts';
 import { round } from './common.ts';
@@ -29,25 +35,40 @@ import type * as Y from 'yjs';
 const DRAIN_MS = 2000;
 const HOCUSPOCUS_DOC = 'loadtest-fanout';
 
-/** Runs the fan-out with `readers` readers on our hub and on each peer; returns the runs and the comparison. */
-export async function runFanout(opts: BenchOptions, single: ProvisionedRoom, readers: number, template: string, log: (l: string) => void): Promise<{ runs: RunSummary[]; comparison: FanoutComparison | null }> {
-  const room: ProvisionedRoom = { ...single, members: single.members.slice(0, readers + 1) };
+/** Processes in the cluster variant: the writer's server and one more, readers split between them. */
+export const CLUSTER_SIZE = 2;
+
+/** Where each topology's runs start from: the provisioned room and its template directory. */
+export interface FanoutSetup {
+  room: ProvisionedRoom;
+  template: string;
+}
+
+/**
+ * Runs the fan-out with `readers` readers on our hub and on each peer, in one topology; returns
+ * the runs and the comparison.
+ */
+export async function runFanout(opts: BenchOptions, setup: FanoutSetup, topology: FanoutTopology, readers: number, log: (l: string) => void): Promise<{ runs: RunSummary[]; comparison: FanoutComparison | null }> {
+  const room: ProvisionedRoom = { ...setup.room, members: setup.room.members.slice(0, readers + 1) };
   if (room.members.length < readers + 1) throw new Error(`fan-out needs ${readers + 1} participants, ${room.members.length} provisioned`);
   const runs: RunSummary[] = [];
   const servers: ('hub' | 'hocuspocus')[] = ['hub', ...opts.peers];
+  const suffix = topology === 'cluster' ? '-cluster' : '';
   for (const kind of servers) {
-    const dir = path.join(opts.outDir, 'runs', `fanout-n${readers}-${kind}`);
+    const dir = path.join(opts.outDir, 'runs', `fanout-n${readers}-${kind}${suffix}`);
     fs.mkdirSync(dir, { recursive: true });
-    const env = new RunEnv(opts, 'fanout', `n${readers}-${kind}`, [room], dir);
+    const env = new RunEnv(opts, 'fanout', `n${readers}-${kind}${suffix}`, [room], dir);
     env.serverKind = kind;
-    log(`\n== ${env.name}: 1 writer, ${readers} readers, ${opts.fanoutRate} updates/s for ${opts.fanoutSeconds} s`);
+    const where = topology === 'cluster' ? `, ${CLUSTER_SIZE} server processes and Redis, readers split between them` : '';
+    log(`\n== ${env.name}: 1 writer, ${readers} readers, ${opts.fanoutRate} updates/s for ${opts.fanoutSeconds} s${where}`);
     let outcome: RunOutcome | null = null;
     let failure: unknown = null;
     try {
       await env.waitQuiet();
-      if (kind === 'hub') await env.startHub(template, [M.fanout]);
+      if (topology === 'cluster') await env.attach(kind === 'hub' ? await startHubCluster(opts, setup.template, dir) : await startHocuspocusCluster(dir), [M.fanout]);
+      else if (kind === 'hub') await env.startHub(setup.template, [M.fanout]);
       else await env.attach(await startHocuspocus(dir), [M.fanout]);
-      outcome = await fanoutRun(env, kind, readers);
+      outcome = await fanoutRun(env, kind, readers, topology);
     } catch (err) {
       failure = err;
       log(`run ${env.name} failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
@@ -64,6 +85,7 @@ export async function runFanout(opts: BenchOptions, single: ProvisionedRoom, rea
     runs,
     comparison: {
       readers,
+      topology,
       ours: a,
       peer: { ...b, name: peer.server },
       ratios: { p50: ratio(b.p50, a.p50), p99: ratio(b.p99, a.p99), cpuPerDelivery: ratio(b.cpuUsPerDelivery, a.cpuUsPerDelivery), memoryPerConnection: ratio(b.rssKBPerConnection, a.rssKBPerConnection) },
@@ -85,17 +107,49 @@ function numbers(r: RunSummary): FanoutNumbers {
 }
 
 /** Starts the Hocuspocus peer server (loadtest/peers/hocuspocus.ts) in its own process. */
-async function startHocuspocus(dir: string): Promise<ServerProcess> {
+async function startHocuspocus(dir: string, name = 'hocuspocus', env: Record<string, string> = {}): Promise<ServerProcess> {
   const port = await freePort();
   return ServerProcess.start({
-    name: 'hocuspocus',
+    name,
     args: ['--import', TSX_LOADER, path.join(REPO_ROOT, 'loadtest', 'peers', 'hocuspocus.ts')],
-    env: { PORT: String(port), DATA_DIR: path.join(dir, 'data') },
+    env: { PORT: String(port), DATA_DIR: path.join(dir, 'data'), ...env },
     port,
     readyPath: '/',
-    logFile: path.join(dir, 'hocuspocus.log'),
+    logFile: path.join(dir, `${name}.log`),
     inspectPort: await freePort(),
   });
+}
+
+/** Stops what was started if the rest of a cluster fails to start. */
+async function startGroup(name: string, redis: RedisProcess, start: (i: number) => Promise<ServerProcess>): Promise<ServerGroup> {
+  const members: ServerProcess[] = [];
+  try {
+    for (let i = 0; i < CLUSTER_SIZE; i++) members.push(await start(i));
+  } catch (err) {
+    await Promise.all(members.map((m) => m.stop()));
+    await redis.stop();
+    throw err;
+  }
+  return new ServerGroup(name, members, redis);
+}
+
+/**
+ * Our hub as a cluster: Redis and the SQLite data as provisioned (copied), CLUSTER_SIZE hubs on
+ * them. The writer's hub (the first) takes the meeting's lease when the writer joins; the others
+ * keep replicas fed through Redis.
+ */
+async function startHubCluster(opts: BenchOptions, template: string, dir: string): Promise<ServerGroup> {
+  const { dataDir, redisDir } = copyClusterState(template, dir);
+  const redis = await RedisProcess.start(redisDir, path.join(dir, 'redis.log'));
+  return startGroup('hub cluster', redis, (i) =>
+    startHubProcess({ dataDir, logFile: path.join(dir, `hub-${i}.log`), env: { ...opts.hubEnv, REDIS_URL: redis.url, DEMO: 'off' }, inspect: true }),
+  );
+}
+
+/** Hocuspocus as a cluster: CLUSTER_SIZE instances with its Redis extension, one Redis configured like ours. */
+async function startHocuspocusCluster(dir: string): Promise<ServerGroup> {
+  const redis = await RedisProcess.start(path.join(dir, 'redis'), path.join(dir, 'redis.log'));
+  return startGroup('hocuspocus cluster', redis, (i) => startHocuspocus(dir, `hocuspocus-${i}`, { REDIS_URL: redis.url }));
 }
 
 /** The writer: a Y.Doc whose local changes are sent to the server. */
@@ -126,14 +180,16 @@ function hocuspocusWriter(env: RunEnv, room: ProvisionedRoom): Writer {
   return { doc: c.doc, connect: () => c.connect(60_000), close: () => c.destroy() };
 }
 
-async function fanoutRun(env: RunEnv, kind: 'hub' | 'hocuspocus', readers: number): Promise<RunOutcome> {
+async function fanoutRun(env: RunEnv, kind: 'hub' | 'hocuspocus', readers: number, topology: FanoutTopology): Promise<RunOutcome> {
   const o = env.opts;
   const room = env.rooms[0]!;
   const writer = kind === 'hub' ? hubWriter(env, room) : hocuspocusWriter(env, room);
   await writer.connect();
   // Readers scan each update for its marker; sampled readers also apply it to a Y.Doc and are checked at the end.
   const specs = env.clientsByWorker((_, member) => (o.replicaSample > 0 && member % o.replicaSample === 0 ? ['drafts'] : []));
-  if (kind === 'hocuspocus') for (const list of specs) for (const s of list) s.url = env.server.wsBase;
+  // Readers round-robin over the servers (one in the single topology); the writer is on the first.
+  const bases = env.server instanceof ServerGroup ? env.server.wsBases : [env.server.wsBase];
+  for (const list of specs) for (const s of list) s.url = kind === 'hub' ? `${bases[s.idx % bases.length]}/ws` : bases[s.idx % bases.length]!;
   await env.pool.all('init', (w) => ({ server: kind, docName: HOCUSPOCUS_DOC, clients: specs[w] }));
   await sleep(500);
   const before = await env.memory();
@@ -202,5 +258,8 @@ async function fanoutRun(env: RunEnv, kind: 'hub' | 'hocuspocus', readers: numbe
   const notes = [
     `CPU per delivered update = server CPU time from the end of the warm-up to ${DRAIN_MS / 1000} s after the last update, divided by updates x readers.`,
   ];
+  if (topology === 'cluster') {
+    notes.push(`Cluster: ${CLUSTER_SIZE} server processes and one Redis (appendfsync always); the writer on the first process, readers round-robin over all. CPU and memory are summed over the server processes and Redis.`);
+  }
   return { values, checks, notes, connections: connected + 1 };
 }
