@@ -104,7 +104,7 @@ export class Session implements SocketHandler, MeetingSession {
   onDrain(): void {}
 
   private receive(data: Uint8Array): void {
-    this.hub.metrics.messagesIn.inc({ op: String(data[0] ?? -1) });
+    this.hub.metrics.received(data[0] ?? -1);
     if (data.byteLength > this.hub.config.limits.maxFrameBytes) return this.refuse(CloseCode.FrameTooLarge, { bytes: data.byteLength });
     if (!this.limiter.take()) return this.refuse(CloseCode.RateLimited, {});
     if (this.state === 'joining') {
@@ -201,8 +201,7 @@ export class Session implements SocketHandler, MeetingSession {
   send(frame: Uint8Array): void {
     if (this.state === 'closed') return;
     const status = this.socket.send(frame);
-    this.hub.metrics.messagesOut.inc();
-    this.hub.metrics.bytesOut.inc(frame.byteLength);
+    this.hub.metrics.sent(frame.byteLength);
     if (status === 'dropped' || (status === 'backpressure' && this.socket.bufferedAmount() > this.hub.config.limits.maxBackpressureBytes)) {
       this.log.warn({ buffered: this.socket.bufferedAmount() }, 'slow consumer');
       this.close(CloseCode.SlowConsumer);

@@ -2,7 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import crypto from 'node:crypto';
 import type { HubServer } from '../app.ts';
 import { createInvitation } from '../hub/invitations.ts';
-import { startTestHub, tokenFor, DEMO } from './helpers.ts';
+import * as Y from 'yjs';
+import * as encoding from 'lib0/encoding';
+import * as syncProtocol from 'y-protocols/sync';
+import { encodeJson, encodeSync, Op, PROTOCOL_VERSION } from '../../shared/protocol/index.ts';
+import { startTestHub, tokenFor, DEMO, rawSocket, wsUrl, waitFor } from './helpers.ts';
 
 describe('the HTTP API', () => {
   let server: HubServer;
@@ -23,6 +27,31 @@ describe('the HTTP API', () => {
     for (const name of ['hub_connections', 'hub_meetings_loaded', 'hub_messages_in_total', 'hub_command_seconds', 'hub_event_loop_lag_seconds']) expect(metrics).toContain(name);
     const jwks = (await (await api('/.well-known/jwks.json')).json()) as { keys: { crv: string }[] };
     expect(jwks.keys[0]?.crv).toBe('Ed25519');
+  });
+
+  it('counts the frames each session receives and sends in /metrics', async () => {
+    const count = async () => {
+      const text = await (await api('/metrics')).text();
+      const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
+      return { out: value(/^hub_messages_out_total (\d+)/m), bytes: value(/^hub_bytes_out_total (\d+)/m), syncIn: value(/^hub_messages_in_total\{op="0"\} (\d+)/m) };
+    };
+    const before = await count();
+    const sock = rawSocket(`${wsUrl(server)}?token=${encodeURIComponent(await tokenFor(server, 'cred-stroy'))}`);
+    await sock.opened;
+    sock.ws.send(encodeJson(Op.Hello, { v: PROTOCOL_VERSION, session: 'metrics-session', generation: 1 }));
+    await waitFor(() => sock.messages.some((m) => m[0] === Op.Welcome), 'the welcome');
+    const enc = encoding.createEncoder();
+    syncProtocol.writeSyncStep1(enc, new Y.Doc());
+    sock.ws.send(encodeSync('agenda', encoding.toUint8Array(enc)));
+    sock.ws.send(encodeSync('chat', encoding.toUint8Array(enc)));
+    // The hub answers each with its full state (a sync step 2).
+    await waitFor(() => sock.messages.filter((m) => m[0] === Op.Sync).length >= 2, 'the sync replies');
+    await new Promise((r) => setTimeout(r, 200));
+    const after = await count();
+    sock.ws.close();
+    expect(after.syncIn - before.syncIn).toBe(2);
+    expect(after.out - before.out).toBe(sock.messages.length);
+    expect(after.bytes - before.bytes).toBe(sock.messages.reduce((a, m) => a + m.length, 0));
   });
 
   it('exchanges a one-time invitation for a session token once, and refuses it the second time', async () => {
