@@ -548,13 +548,21 @@ export class Meeting {
     for (const fn of this.afterDurable.splice(0)) safely(this.log, fn);
   }
 
+  /**
+   * Sends what a flush made durable. Every session gets the updates, and a session waiting for a
+   * result gets it after the updates it describes; but the waiting sessions are served first, so
+   * that an acknowledgement (a ballot's receipt) does not queue behind the copy of the same update
+   * (the turnout) sent to everyone else in a room of a thousand.
+   */
   private publish(entries: { doc: DocName; update: Uint8Array }[], results: PendingResult[], wire: WireResult[]): void {
-    for (const e of entries) {
+    const frames = entries.map((e) => {
       const enc = encoding.createEncoder();
       syncProtocol.writeUpdate(enc, e.update);
-      const frame = encodeSync(e.doc, encoding.toUint8Array(enc));
-      for (const s of this.sessions) s.send(frame);
-    }
+      return encodeSync(e.doc, encoding.toUint8Array(enc));
+    });
+    const first = new Set<MeetingSession>();
+    for (const r of results) for (const s of r.waiters) if (this.sessions.has(s)) first.add(s);
+    for (const s of first) for (const f of frames) s.send(f);
     results.forEach((r, i) => {
       const w = wire[i]!;
       this.inflight.delete(r.key);
@@ -562,8 +570,10 @@ export class Meeting {
       const frame = encodeJson(Op.Result, w);
       for (const s of r.waiters) s.send(frame);
       this.metrics.commandLatency.observe({ type: r.type, ok: String(r.outcome.ok) }, (performance.now() - r.started) / 1000);
-      if (r.outcome.ok) for (const fx of r.effects) safely(this.log, fx);
     });
+    for (const f of frames) for (const s of this.sessions) if (!first.has(s)) s.send(f);
+    // Effects (events, closing sessions) run once everyone has the updates, as before.
+    for (const r of results) if (r.outcome.ok) for (const fx of r.effects) safely(this.log, fx);
     if (entries.length > 0) {
       this.cluster?.published(entries);
       this.onChange(entries.map((e) => e.doc));
