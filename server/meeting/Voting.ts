@@ -90,6 +90,19 @@ export class Voting {
     return null;
   }
 
+  /** Register rows by id, rebuilt only when the meeting's register is replaced (a ballot storm would otherwise build one per ballot). */
+  private registerById(): ReadonlyMap<string, RegisterRow> {
+    const rows = this.host.register;
+    if (this.byIdOf !== rows) {
+      this.byIdOf = rows;
+      this.byId = new Map(rows.map((r) => [r.id, r]));
+    }
+    return this.byId;
+  }
+
+  private byIdOf: readonly RegisterRow[] | null = null;
+  private byId: ReadonlyMap<string, RegisterRow> = new Map();
+
   // ---- questions ----------------------------------------------------------------------------
 
   private questions(): QuestionRecord[] {
@@ -227,7 +240,7 @@ export class Voting {
     if (args.version !== q.version) return refuse('conflict', 'The question was changed after you opened it. Review the new wording and vote again.');
     const rows = args.rows ?? [...voter.rows];
     if (rows.length === 0) return refuse('forbidden', 'You do not hold any claim in the register.');
-    const byId = new Map(this.host.register.map((r) => [r.id, r]));
+    const byId = this.registerById();
     const entries: RegisterEntry[] = [];
     for (const rowId of new Set(rows)) {
       if (!voter.rows.includes(rowId)) return refuse('forbidden', `You may not vote for register row ${rowId}.`);
