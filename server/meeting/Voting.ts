@@ -90,18 +90,50 @@ export class Voting {
     return null;
   }
 
-  /** Register rows by id, rebuilt only when the meeting's register is replaced (a ballot storm would otherwise build one per ballot). */
-  private registerById(): ReadonlyMap<string, RegisterRow> {
+  /**
+   * Derived views of the register and the roster, kept until what they derive from changes: a
+   * tally refresh in a room of 1,000 otherwise parses 1,000 participants and 1,000 amounts several
+   * times over, ten times a second during a vote.
+   */
+  private derived: { register: readonly RegisterRow[]; byId: ReadonlyMap<string, RegisterRow>; entries: RegisterEntry[] } | null = null;
+  private admitted: { doc: Y.Doc; rows: ReadonlySet<string> | null } | null = null;
+
+  private registerViews(): { byId: ReadonlyMap<string, RegisterRow>; entries: RegisterEntry[] } {
     const rows = this.host.register;
-    if (this.byIdOf !== rows) {
-      this.byIdOf = rows;
-      this.byId = new Map(rows.map((r) => [r.id, r]));
-    }
-    return this.byId;
+    if (this.derived?.register !== rows) this.derived = { register: rows, byId: new Map(rows.map((r) => [r.id, r])), entries: rows.map(toEntry) };
+    return this.derived;
   }
 
-  private byIdOf: readonly RegisterRow[] | null = null;
-  private byId: ReadonlyMap<string, RegisterRow> = new Map();
+  /** Register rows by id (the register is replaced, never changed in place). */
+  private registerById(): ReadonlyMap<string, RegisterRow> {
+    return this.registerViews().byId;
+  }
+
+  /** The register as the voting engine takes it (shared, never mutated). */
+  private registerEntries(): RegisterEntry[] {
+    return this.registerViews().entries;
+  }
+
+  /** Rows held by admitted participants, recomputed after any change to the participants document. */
+  private admittedRows(): ReadonlySet<string> {
+    const doc = this.host.docs.participants;
+    if (this.admitted?.doc !== doc) {
+      const entry: { doc: Y.Doc; rows: ReadonlySet<string> | null } = { doc, rows: null };
+      doc.on('update', () => {
+        entry.rows = null;
+      });
+      this.admitted = entry;
+    }
+    if (!this.admitted.rows) {
+      const rows = new Set<string>();
+      for (const v of Layout.people(doc).values()) {
+        const p = ParticipantSchema.safeParse(v);
+        if (p.success && p.data.status === 'admitted') for (const r of p.data.rows) rows.add(r);
+      }
+      this.admitted.rows = rows;
+    }
+    return this.admitted.rows;
+  }
 
   // ---- questions ----------------------------------------------------------------------------
 
@@ -281,24 +313,20 @@ export class Voting {
 
   /** Rows present for a question: admitted rows, plus rows with an absentee ballot. */
   presentRows(q: QuestionRecord): Set<string> {
-    const present = new Set<string>();
-    for (const v of Layout.people(this.host.docs.participants).values()) {
-      const p = ParticipantSchema.safeParse(v);
-      if (p.success && p.data.status === 'admitted') for (const r of p.data.rows) present.add(r);
-    }
+    const present = new Set<string>(this.admittedRows());
     for (const b of this.current(q)) present.add(b.row);
     return present;
   }
 
   private turnout(q: QuestionRecord): { voted: number; eligible: number } {
-    const register = this.host.register.map(toEntry);
+    const register = this.registerEntries();
     const present = this.presentRows(q);
     const eligible = register.filter((r) => present.has(r.id) && mayVote(r, q.question)).length;
     return { voted: new Set(this.current(q).map((b) => b.row)).size, eligible };
   }
 
   private quorumJson(q: QuestionRecord): { present: string; total: string; reached: boolean } {
-    const quorum = computeQuorum(this.host.register.map(toEntry), this.presentRows(q), q.question);
+    const quorum = computeQuorum(this.registerEntries(), this.presentRows(q), q.question);
     return { present: formatAmount(quorum.present), total: formatAmount(quorum.total), reached: quorum.reached };
   }
 
@@ -306,7 +334,7 @@ export class Voting {
   report(q: QuestionRecord): TallyReport {
     return toReport(
       tally({
-        register: this.host.register.map(toEntry),
+        register: this.registerEntries(),
         present: this.presentRows(q),
         question: q.question,
         ballots: this.current(q).map((b) => ({ voter: b.row, choice: b.choice })),
