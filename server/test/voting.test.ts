@@ -234,3 +234,37 @@ describe('live turnout during a ballot storm', () => {
     }
   });
 });
+
+describe('live turnout follows the roster', () => {
+  let server: HubServer;
+  let org: HubClient;
+
+  beforeAll(async () => {
+    server = await startTestHub();
+    org = await connect(server, 'org-ivanov');
+    await org.whenSynced();
+  });
+
+  afterAll(async () => {
+    org.close();
+    await server.stop();
+  });
+
+  it('counts as eligible exactly the claims of admitted creditors, as they are admitted and removed during the vote', async () => {
+    for (const u of ['cred-stroy', 'cred-fns', 'cred-supply']) expect((await org.command('participant.admit', { userId: u })).ok).toBe(true);
+    const itemId = readAgenda(org.docs.agenda)[0]!.id;
+    const r = await org.command('question.create', { itemId, question: { form: 'for-against-abstain', rule: 'majority-present' }, mode: 'closed', minOpenSeconds: 0 });
+    if (!r.ok) throw new Error(JSON.stringify(r.error));
+    const { questionId } = r.value as { questionId: string };
+    expect((await org.command('vote.open', { questionId })).ok).toBe(true);
+    const eligible = (n: number) => waitFor(() => readTally(org.docs.tallies, questionId)?.turnout.eligible === n, `${n} eligible`);
+    await eligible(3);
+    // The representative holds three claims, two of them secured (no vote on this question): one more.
+    expect((await org.command('participant.admit', { userId: 'rep-orlov' })).ok).toBe(true);
+    await eligible(4);
+    expect((await org.command('participant.remove', { userId: 'cred-fns', reason: 'test' })).ok).toBe(true);
+    await eligible(3);
+    expect((await org.command('participant.admit', { userId: 'cred-petrov' })).ok).toBe(true);
+    await eligible(4);
+  });
+});
