@@ -300,14 +300,31 @@ export class Meeting {
     if (!this.isReplica) this.cluster?.closeUser(userId, code);
   }
 
-  /** Replica: applies updates the owner made durable, and fans them out to this hub's sessions. */
+  /**
+   * Replica: applies updates the owner made durable, and fans out to this hub's sessions what they
+   * add. A repair diff and the live stream overlap (an update can arrive by both), so what is sent
+   * is the change the update made here, never the update as received: nothing new, nothing sent.
+   */
   applyRemote(docName: string, update: Uint8Array): void {
     if (!isDocName(docName)) return;
-    Y.applyUpdate(this.docs[docName], update, REMOTE);
-    const enc = encoding.createEncoder();
-    syncProtocol.writeUpdate(enc, update);
-    const frame = encodeSync(docName, encoding.toUint8Array(enc));
-    for (const s of this.sessions) s.send(frame);
+    const doc = this.docs[docName];
+    const fresh: Uint8Array[] = [];
+    const collect = (u: Uint8Array, origin: unknown) => {
+      if (origin === REMOTE) fresh.push(u);
+    };
+    doc.on('update', collect);
+    try {
+      Y.applyUpdate(doc, update, REMOTE);
+    } finally {
+      doc.off('update', collect);
+    }
+    if (fresh.length === 0) return;
+    for (const u of fresh) {
+      const enc = encoding.createEncoder();
+      syncProtocol.writeUpdate(enc, u);
+      const frame = encodeSync(docName, encoding.toUint8Array(enc));
+      for (const s of this.sessions) s.send(frame);
+    }
     this.onChange([docName]);
   }
 
