@@ -151,7 +151,8 @@ export class LoadClient {
     this.state = 'connecting';
     const start = nowMs();
     this.timings = { start, open: 0, welcome: 0, synced: 0 };
-    const ws = new WebSocket(`${this.spec.url}?token=${encodeURIComponent(this.token)}`, { perMessageDeflate: false });
+    // Offer permessage-deflate as browsers do: the hub compresses its large frames (a joiner's full state) for such clients.
+    const ws = new WebSocket(`${this.spec.url}?token=${encodeURIComponent(this.token)}`, { perMessageDeflate: true });
     this.ws = ws;
     ws.binaryType = 'nodebuffer';
     ws.on('open', () => {

@@ -67,12 +67,26 @@ export interface Transport {
   close(): void;
 }
 
+/**
+ * Frames above this size are sent compressed when the client negotiated permessage-deflate. uWS
+ * copies any frame larger than its 16 KB cork buffer into the socket's own send buffer, and this
+ * build keeps that buffer at its largest size for the life of the socket (uNetworking/
+ * uWebSockets.js#1150, fixed upstream in builds that need glibc 2.38). The largest frames are the
+ * full state a joiner receives (the roster of a room of 1,000 is about 167 KB; compressed, about a
+ * tenth): uncompressed they left ~200 KB per idle connection, compressed ~40 KB
+ * (`npm run bench -- fill --layouts single`). Small frames, the bulk of the traffic, are not
+ * compressed and cost nothing extra.
+ */
+const COMPRESS_ABOVE_BYTES = 16 * 1024;
+
 /** Starts listening; resolves with the bound port (use port 0 for any free port). */
 export function startTransport(opts: TransportOptions, h: TransportHandlers): Promise<Transport> {
   const app = uWS.App();
 
   app.ws<WsData>('/ws', {
-    compression: uWS.DISABLED,
+    // permessage-deflate (browsers and most clients offer it), used only for frames above
+    // COMPRESS_ABOVE_BYTES: see `send` below.
+    compression: uWS.SHARED_COMPRESSOR,
     maxPayloadLength: opts.maxPayloadBytes,
     maxBackpressure: opts.maxBackpressureBytes * 2,
     closeOnBackpressureLimit: 0,
@@ -102,7 +116,7 @@ export function startTransport(opts: TransportOptions, h: TransportHandlers): Pr
         remote: data.remote,
         send(frame: Uint8Array): SendStatus {
           if (data.closed) return 'closed';
-          const r = ws.send(frame, true);
+          const r = ws.send(frame, true, frame.byteLength > COMPRESS_ABOVE_BYTES);
           return r === 1 ? 'ok' : r === 0 ? 'backpressure' : 'dropped';
         },
         close(code: number, reason: string): void {
