@@ -41,7 +41,7 @@ export function formatSummary(s: BenchSummary): string {
   if (s.fanout.length > 0) {
     lines.push('');
     lines.push('== fan-out comparison (ratio = peer / ours; above 1 means ours is better)');
-    lines.push('   (our readers receive the meeting\'s 7 documents at join, including the roster of every participant; uWebSockets.js 20.30 keeps each socket\'s send buffer at the size of its largest frame, issue #1150, so RSS grows with the roster; heap growth is what a connection holds in JS)');
+    lines.push('   (our readers receive the meeting\'s 7 documents at join, including the roster of every participant; the hub compresses frames above 16 KB, since uWebSockets.js 20.30 keeps each socket\'s send buffer at the size of its largest frame, issue #1150; heap growth is what a connection holds in JS)');
     if (s.fanout.some((c) => c.topology === 'cluster')) lines.push('   ("cluster": 2 server processes and one Redis, readers split between them; CPU and memory summed over all three)');
     lines.push(`    ${pad('readers', 14)}${pad('server', 12)}${lpad('p50 ms', 9)}${lpad('p99 ms', 9)}${lpad('cpu us/delivery', 17)}${lpad('rss KB/conn', 13)}${lpad('heap KB/conn', 14)}${lpad('errors', 8)}`);
     for (const c of s.fanout) {
