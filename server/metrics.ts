@@ -7,11 +7,9 @@ export class HubMetrics {
   readonly registry = new Registry();
   readonly connections = new Gauge({ name: 'hub_connections', help: 'Open WebSocket sessions', registers: [this.registry] });
   readonly meetings = new Gauge({ name: 'hub_meetings_loaded', help: 'Meetings loaded in memory', registers: [this.registry] });
-  /**
-   * Per-frame counts live in plain numbers and move into the Prometheus counters when scraped: a
-   * broadcast sends to up to thousands of sessions, and prom-client's inc() hashes labels and
-   * updates a map each time (a measurable part of the fan-out's CPU).
-   */
+  // Per-frame counts live in plain numbers and move into the Prometheus counters when scraped: a
+  // broadcast sends to up to thousands of sessions, and prom-client's inc() hashes labels and
+  // updates a map each time (a measurable part of the fan-out's CPU).
   /** Frames received by opcode (index op + 1; -1 is an empty frame). */
   private readonly framesIn = new Array<number>(257).fill(0);
   private framesOut = 0;
@@ -44,23 +42,25 @@ export class HubMetrics {
         });
       },
     });
-    this.messagesOut = new Counter({
-      name: 'hub_messages_out_total',
-      help: 'Frames sent',
-      registers: [this.registry],
-      collect() {
-        this.inc(self.framesOut);
-        self.framesOut = 0;
-      },
+    /** A counter fed on scrape with what `take` returns (and resets). */
+    const scraped = (name: string, help: string, take: () => number) =>
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.inc(take());
+        },
+      });
+    this.messagesOut = scraped('hub_messages_out_total', 'Frames sent', () => {
+      const n = this.framesOut;
+      this.framesOut = 0;
+      return n;
     });
-    this.bytesOut = new Counter({
-      name: 'hub_bytes_out_total',
-      help: 'Bytes sent on WebSockets',
-      registers: [this.registry],
-      collect() {
-        this.inc(self.bytesSent);
-        self.bytesSent = 0;
-      },
+    this.bytesOut = scraped('hub_bytes_out_total', 'Bytes sent on WebSockets', () => {
+      const n = this.bytesSent;
+      this.bytesSent = 0;
+      return n;
     });
     collectDefaultMetrics({ register: this.registry });
     this.loop = monitorEventLoopDelay({ resolution: 20 });

@@ -108,6 +108,8 @@ export class Meeting {
   private awarenessChanged = new Set<number>();
   private awarenessTimer: NodeJS.Timeout | null = null;
   private tallyTimer: NodeJS.Timeout | null = null;
+  /** What the owner's updates changed here, collected while `applyRemote` applies them. */
+  private readonly remoteChanges: Uint8Array[] = [];
   private lastAwarenessFlush = 0;
   private closed = false;
   private closing: Promise<void> | null = null;
@@ -154,6 +156,7 @@ export class Meeting {
     for (const name of DOC_NAMES) {
       this.docs[name].on('update', (update: Uint8Array, origin: unknown) => {
         this.stateCache.changed(name, update.byteLength);
+        if (origin === REMOTE) this.remoteChanges.push(update);
         if (origin === RESTORE || origin === REMOTE) return;
         let list = this.pendingUpdates.get(name);
         if (!list) this.pendingUpdates.set(name, (list = []));
@@ -307,22 +310,12 @@ export class Meeting {
    */
   applyRemote(docName: string, update: Uint8Array): void {
     if (!isDocName(docName)) return;
-    const doc = this.docs[docName];
-    const fresh: Uint8Array[] = [];
-    const collect = (u: Uint8Array, origin: unknown) => {
-      if (origin === REMOTE) fresh.push(u);
-    };
-    doc.on('update', collect);
-    try {
-      Y.applyUpdate(doc, update, REMOTE);
-    } finally {
-      doc.off('update', collect);
-    }
+    this.remoteChanges.length = 0;
+    Y.applyUpdate(this.docs[docName], update, REMOTE);
+    const fresh = this.remoteChanges.splice(0);
     if (fresh.length === 0) return;
     for (const u of fresh) {
-      const enc = encoding.createEncoder();
-      syncProtocol.writeUpdate(enc, u);
-      const frame = encodeSync(docName, encoding.toUint8Array(enc));
+      const frame = updateFrame(docName, u);
       for (const s of this.sessions) s.send(frame);
     }
     this.onChange([docName]);
@@ -497,13 +490,20 @@ export class Meeting {
   private schedule(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    if (dueFlushes.size === 0) setImmediate(flushDue);
-    dueFlushes.add(this);
+    if (Meeting.due.size === 0) setImmediate(Meeting.flushDue);
+    Meeting.due.add(this);
   }
 
-  /** The end-of-turn flush (see `flushDue`). */
-  flushNow(): void {
-    this.flush();
+  /**
+   * Meetings with changes to flush at the end of this turn. They flush in one callback so that their
+   * durable writes reach storage in the same microtask run and share one commit (SqliteStorage).
+   */
+  private static readonly due = new Set<Meeting>();
+
+  private static flushDue(): void {
+    const due = [...Meeting.due];
+    Meeting.due.clear();
+    for (const m of due) safely(m.log, () => m.flush());
   }
 
   /** Takes everything applied this tick, makes it durable in one write, then broadcasts and answers. */
@@ -572,11 +572,7 @@ export class Meeting {
    * (the turnout) sent to everyone else in a room of a thousand.
    */
   private publish(entries: { doc: DocName; update: Uint8Array }[], results: PendingResult[], wire: WireResult[]): void {
-    const frames = entries.map((e) => {
-      const enc = encoding.createEncoder();
-      syncProtocol.writeUpdate(enc, e.update);
-      return encodeSync(e.doc, encoding.toUint8Array(enc));
-    });
+    const frames = entries.map((e) => updateFrame(e.doc, e.update));
     const first = new Set<MeetingSession>();
     for (const r of results) for (const s of r.waiters) if (this.sessions.has(s)) first.add(s);
     for (const s of first) for (const f of frames) s.send(f);
@@ -632,16 +628,11 @@ export class Meeting {
   }
 }
 
-/**
- * Meetings with changes to flush at the end of this turn. They flush in one callback so that their
- * durable writes reach storage in the same microtask run and share one commit (SqliteStorage).
- */
-const dueFlushes = new Set<Meeting>();
-
-function flushDue(): void {
-  const due = [...dueFlushes];
-  dueFlushes.clear();
-  for (const m of due) safely(m.log, () => m.flushNow());
+/** A y-protocols update message for a document, framed for the wire. */
+function updateFrame(doc: DocName, update: Uint8Array): Uint8Array {
+  const enc = encoding.createEncoder();
+  syncProtocol.writeUpdate(enc, update);
+  return encodeSync(doc, encoding.toUint8Array(enc));
 }
 
 function safely(log: Logger, fn: () => void): void {

@@ -220,8 +220,8 @@ export class SqliteStorage implements Storage {
       audit: this.db.prepare('INSERT INTO audit (meeting_id, seq, type, data, at, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     });
     const seqsBefore = new Map(queued.map((q) => [q.meetingId, this.seqs.get(q.meetingId)]));
-    const restoreSeq = (meetingId: string) => {
-      const before = seqsBefore.get(meetingId);
+    /** Puts a meeting's next log position back where it was (rows of a rolled-back write are gone). */
+    const restoreSeq = (meetingId: string, before: number | undefined) => {
       if (before === undefined) this.seqs.delete(meetingId);
       else this.seqs.set(meetingId, before);
     };
@@ -234,11 +234,12 @@ export class SqliteStorage implements Storage {
       for (const c of batch.commands) st.command.run(meetingId, this.nextSeq(meetingId), c.key, JSON.stringify(c.result));
     });
     const failed = new Map<(typeof queued)[number], unknown>();
+    const failedMeetings = new Set<string>();
     try {
       this.db.transaction(() => {
         for (const q of queued) {
           // Batches of one meeting are in order; once one fails, the meeting's later batches must not land after the gap.
-          if ([...failed.keys()].some((f) => f.meetingId === q.meetingId)) {
+          if (failedMeetings.has(q.meetingId)) {
             failed.set(q, new Error('an earlier write of this meeting failed'));
             continue;
           }
@@ -246,15 +247,15 @@ export class SqliteStorage implements Storage {
           try {
             one(q.meetingId, q.batch); // nested: a savepoint of the outer transaction
           } catch (err) {
-            if (seqBefore === undefined) this.seqs.delete(q.meetingId);
-            else this.seqs.set(q.meetingId, seqBefore);
+            restoreSeq(q.meetingId, seqBefore);
             failed.set(q, err);
+            failedMeetings.add(q.meetingId);
           }
         }
       })();
     } catch (err) {
       // The commit itself failed: nothing of this group is durable.
-      for (const q of queued) restoreSeq(q.meetingId);
+      for (const [meetingId, before] of seqsBefore) restoreSeq(meetingId, before);
       for (const q of queued) q.reject(err);
       return;
     }
