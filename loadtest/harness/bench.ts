@@ -12,7 +12,7 @@ import { login, provisionRooms, type ProvisionedRoom } from './provision.ts';
 import { provisionDirect } from './provisionDirect.ts';
 import { demoOrganizerInvite, startHubProcess } from './ServerProcess.ts';
 import { RunEnv, type RunOutcome } from './RunEnv.ts';
-import { RedisProcess } from './ServerGroup.ts';
+import { TestRedis } from '../../server/test/clusterHarness.ts';
 import { runFill, FILL_KEYS } from './runs/fill.ts';
 import { runChat, CHAT_KEYS } from './runs/chat.ts';
 import { runVote, VOTE_KEYS } from './runs/vote.ts';
@@ -180,7 +180,7 @@ async function provision(opts: BenchOptions, dir: string, hubRuns: boolean, fano
  * in Redis as a cluster keeps it. Every cluster run starts from a copy.
  */
 async function provisionCluster(opts: BenchOptions, dir: string, progress: (l: string) => void): Promise<ProvisionedRoom> {
-  const redis = await RedisProcess.start(path.join(dir, 'redis'), path.join(dir, 'redis.log'));
+  const redis = await TestRedis.start(path.join(dir, 'redis'));
   try {
     const made = await provisionDirect(path.join(dir, 'data'), [{ tag: 'cl', sizes: [Math.max(...opts.fanoutReaders) + 1] }], { ...opts.hubEnv, REDIS_URL: redis.url }, progress);
     return made.cl![0]!;

@@ -20,7 +20,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A redis-server with an append-only file fsynced on every write, in a temp dir. */
+/** A redis-server with an append-only file fsynced on every write, in a temp dir (or the given one, to reopen a saved state). */
 export class TestRedis {
   proc: ChildProcess | null = null;
   private constructor(
@@ -28,8 +28,9 @@ export class TestRedis {
     readonly dir: string,
   ) {}
 
-  static async start(): Promise<TestRedis> {
-    const r = new TestRedis(await freePort(), tempDir('redis-'));
+  static async start(dir: string = tempDir('redis-')): Promise<TestRedis> {
+    fs.mkdirSync(dir, { recursive: true });
+    const r = new TestRedis(await freePort(), dir);
     await r.run();
     return r;
   }
@@ -49,6 +50,7 @@ export class TestRedis {
         if (out.includes('Ready to accept connections')) resolve();
       });
       proc.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${out.slice(-500)}`)));
+      proc.once('error', (err) => reject(new Error(`cannot start redis-server (apt install redis-server): ${err.message}`)));
     });
   }
 

@@ -26,7 +26,8 @@ import { RunEnv, type RunOutcome } from '../RunEnv.ts';
 import { LoadClient } from '../LoadClient.ts';
 import { HocuspocusClient } from '../HocuspocusClient.ts';
 import { REPO_ROOT, ServerProcess, TSX_LOADER, freePort, startHubProcess } from '../ServerProcess.ts';
-import { RedisProcess, ServerGroup, copyClusterState } from '../ServerGroup.ts';
+import { ServerGroup, copyClusterState } from '../ServerGroup.ts';
+import { TestRedis } from '../../../server/test/clusterHarness.ts';
 import { M } from '../Agent.ts';
 import { nowMs, sleep } from '../clock.ts';
 import { round } from './common.ts';
@@ -121,7 +122,7 @@ async function startHocuspocus(dir: string, name = 'hocuspocus', env: Record<str
 }
 
 /** Stops what was started if the rest of a cluster fails to start. */
-async function startGroup(name: string, redis: RedisProcess, start: (i: number) => Promise<ServerProcess>): Promise<ServerGroup> {
+async function startGroup(name: string, redis: TestRedis, start: (i: number) => Promise<ServerProcess>): Promise<ServerGroup> {
   const members: ServerProcess[] = [];
   try {
     for (let i = 0; i < CLUSTER_SIZE; i++) members.push(await start(i));
@@ -140,7 +141,7 @@ async function startGroup(name: string, redis: RedisProcess, start: (i: number) 
  */
 async function startHubCluster(opts: BenchOptions, template: string, dir: string): Promise<ServerGroup> {
   const { dataDir, redisDir } = copyClusterState(template, dir);
-  const redis = await RedisProcess.start(redisDir, path.join(dir, 'redis.log'));
+  const redis = await TestRedis.start(redisDir);
   return startGroup('hub cluster', redis, (i) =>
     startHubProcess({ dataDir, logFile: path.join(dir, `hub-${i}.log`), env: { ...opts.hubEnv, REDIS_URL: redis.url, DEMO: 'off' }, inspect: true }),
   );
@@ -148,7 +149,7 @@ async function startHubCluster(opts: BenchOptions, template: string, dir: string
 
 /** Hocuspocus as a cluster: CLUSTER_SIZE instances with its Redis extension, one Redis configured like ours. */
 async function startHocuspocusCluster(dir: string): Promise<ServerGroup> {
-  const redis = await RedisProcess.start(path.join(dir, 'redis'), path.join(dir, 'redis.log'));
+  const redis = await TestRedis.start(path.join(dir, 'redis'));
   return startGroup('hocuspocus cluster', redis, (i) => startHocuspocus(dir, `hocuspocus-${i}`, { REDIS_URL: redis.url }));
 }
 
